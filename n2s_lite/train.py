@@ -1,0 +1,120 @@
+"""One training loop for every model: seeded, resumable, early-stopped on validation, with progress.
+
+Each epoch reseeds torch with (seed, epoch) and asks the caller for that epoch's batches, so a run
+resumed from a checkpoint continues with exactly the numbers an uninterrupted run would produce.
+Checkpoints hold only tensors and plain Python values: they load with `torch.load(weights_only=True)`.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+from tqdm.auto import tqdm
+
+from .utils import atomic_path, pick_device
+
+
+@dataclass
+class TrainConfig:
+    """How to train: epochs, optimiser and early stopping."""
+
+    max_epochs: int = 50
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int = 8  # epochs without validation improvement before stopping
+    grad_clip: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+    progress: bool = True
+
+
+def fit(model: torch.nn.Module, train_loss: Callable[[torch.nn.Module, object], torch.Tensor],
+        batches: Callable[[int], Iterable], val_loss: Callable[[torch.nn.Module], float],
+        config: TrainConfig, checkpoint: str | Path | None = None, desc: str = "train") -> list[dict]:
+    """Train `model` in place; return the history (one dict per epoch) and leave the best weights loaded.
+
+    train_loss(model, batch) -> scalar tensor; batches(epoch) -> iterable of batches for that epoch;
+    val_loss(model) -> float, computed without gradients. With `checkpoint`, state is saved atomically
+    after every epoch and an existing checkpoint is resumed.
+    """
+    device = pick_device(config.device)
+    model.to(device)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    state = dict(epoch=0, history=[], best_val=math.inf, best_state=None, stale=0)
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = _resume(checkpoint, model, optimiser, config)
+    bar = tqdm(range(state["epoch"], config.max_epochs), desc=desc, disable=not config.progress, leave=False)
+    for epoch in bar:
+        if state["stale"] >= config.patience:
+            break
+        torch.manual_seed(config.seed * 100_003 + epoch)
+        started = time.perf_counter()
+        model.train()
+        losses = []
+        for batch in batches(epoch):
+            optimiser.zero_grad(set_to_none=True)
+            loss = train_loss(model, batch)
+            loss.backward()
+            if config.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimiser.step()
+            losses.append(float(loss.detach()))
+        model.eval()
+        with torch.no_grad():
+            val = float(val_loss(model))
+        record = dict(epoch=epoch, train_loss=sum(losses) / max(len(losses), 1), val_loss=val,
+                      seconds=time.perf_counter() - started)
+        state["history"].append(record)
+        if val < state["best_val"]:
+            state.update(best_val=val, stale=0, best_state=copy.deepcopy(model.state_dict()))
+        else:
+            state["stale"] += 1
+        state["epoch"] = epoch + 1
+        bar.set_postfix(train=f"{record['train_loss']:.4f}", val=f"{val:.4f}")
+        if checkpoint is not None:
+            _save(checkpoint, model, optimiser, config, state)
+    if state["best_state"] is not None:
+        model.load_state_dict(state["best_state"])
+    return state["history"]
+
+
+def _save(path, model, optimiser, config, state) -> None:
+    payload = dict(model=model.state_dict(), optimiser=optimiser.state_dict(), config=asdict(config),
+                   epoch=state["epoch"], history=state["history"], best_val=state["best_val"],
+                   best_state=state["best_state"], stale=state["stale"])
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def _resume(path, model, optimiser, config) -> dict:
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if payload["config"]["seed"] != config.seed:
+        raise ValueError(f"{path}: checkpoint was made with seed {payload['config']['seed']}, not {config.seed}")
+    model.load_state_dict(payload["model"])
+    optimiser.load_state_dict(payload["optimiser"])
+    return dict(epoch=payload["epoch"], history=payload["history"], best_val=payload["best_val"],
+                best_state=payload["best_state"], stale=payload["stale"])
+
+
+def save_model(path, model: torch.nn.Module, config: dict, **extra) -> Path:
+    """Save a trained model's weights with the configuration that rebuilds it (atomic; weights_only-loadable)."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(dict(config=config, state_dict=model.state_dict(), **extra), tmp)
+    return path
+
+
+def load_payload(path) -> dict:
+    """Load what `save_model` wrote (weights_only=True: no code is executed from the file)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such checkpoint")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path}: not a readable n2s-lite checkpoint ({exc})") from exc

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One entry point that sets everything up from nothing, then runs a job.
+#   bash run.sh test      every test: pytest over the package and the notebooks (nbval), smoke profile
+#   bash run.sh figures   the main job: regenerate figures/ with `n2s reproduce` (profile: $N2S_PROFILE or auto)
+#   bash run.sh setup     only create .venv and install what is needed
+# Needs Debian/Ubuntu with python3 (>= 3.10) and python3-venv. As root it installs the system packages
+# itself; otherwise it prints the apt-get command to run.
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=${N2S_VENV:-.venv}
+SYSTEM_PACKAGES="asterisk-core-sounds-en-g722 espeak-ng"
+
+install_system_packages() {
+  local missing=()
+  for pkg in $SYSTEM_PACKAGES; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "run.sh: installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "run.sh: missing system packages: ${missing[*]}" >&2
+    echo "run.sh: please run: sudo apt-get install -y ${missing[*]}" >&2
+    echo "run.sh: (without them the 'asterisk' and 'tts' corpora are unavailable and their tests are skipped)" >&2
+  fi
+}
+
+setup_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "run.sh: creating $VENV"
+    python3 -m venv "$VENV"
+  fi
+  # shellcheck disable=SC1091
+  . "$VENV/bin/activate"
+  local stamp="$VENV/.n2s-installed"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
+    echo "run.sh: installing Python packages (pinned in constraints.txt)"
+    python -m pip install -q --upgrade pip
+    # torch first, as the CPU build pinned in constraints.txt (a bare 'torch' would pull a CUDA build).
+    python -m pip install -q -c constraints.txt "torch==$(sed -n 's/^torch==//p' constraints.txt)"
+    python -m pip install -q -c constraints.txt -e ".[test]"
+    python -m ipykernel install --sys-prefix --name python3 >/dev/null
+    touch "$stamp"
+  fi
+}
+
+job=${1:-test}
+shift || true
+install_system_packages
+setup_venv
+export MPLBACKEND=Agg
+case "$job" in
+  setup) ;;
+  test) python -m pytest "$@" ;;
+  figures) n2s reproduce --profile "${N2S_PROFILE:-auto}" "$@" ;;
+  *) echo "usage: bash run.sh [test|figures|setup] [extra arguments]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,69 @@
+"""pyproject.toml, constraints.txt, environment.yml and binder/ describe the same dependencies."""
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[;]", requirement.strip())[0].lower().replace("_", "-")
+
+
+def _pins(lines) -> dict:
+    pins = {}
+    for line in lines:
+        line = line.strip()
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==", 1)
+            pins[_name(name)] = version.strip()
+    return pins
+
+
+def _project_dependencies() -> set:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {_name(d) for d in project["dependencies"] + project["optional-dependencies"]["test"]}
+
+
+def _environment_pip_lines() -> list:
+    lines, in_pip = [], False
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        if line.strip() == "- pip:":
+            in_pip = True
+        elif in_pip and line.strip().startswith("- "):
+            lines.append(line.strip()[2:])
+    return lines
+
+
+def test_every_dependency_is_pinned_in_constraints():
+    constraints = _pins((ROOT / "constraints.txt").read_text().splitlines())
+    missing = _project_dependencies() - set(constraints)
+    assert not missing, f"constraints.txt lacks pins for {sorted(missing)}"
+
+
+def test_environment_yml_matches_pyproject_and_constraints():
+    constraints = _pins((ROOT / "constraints.txt").read_text().splitlines())
+    env = _pins(_environment_pip_lines())
+    assert set(env) == _project_dependencies()
+    assert {n: constraints[n] for n in env} == env
+
+
+def test_binder_requirements_match_pyproject_and_constraints():
+    constraints = _pins((ROOT / "constraints.txt").read_text().splitlines())
+    binder = _pins((ROOT / "binder" / "requirements.txt").read_text().splitlines())
+    assert _project_dependencies() <= set(binder)
+    assert {n: constraints[n] for n in binder} == binder
+
+
+def test_system_packages_agree_between_run_script_and_binder():
+    script = (ROOT / "run.sh").read_text()
+    listed = re.search(r'SYSTEM_PACKAGES="([^"]+)"', script).group(1).split()
+    apt = [l.strip() for l in (ROOT / "binder" / "apt.txt").read_text().splitlines() if l.strip()]
+    assert sorted(listed) == sorted(apt)
+
+
+def test_ci_calls_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bash run.sh test" in readme and "bash run.sh test" in ci
+    assert "bash run.sh figures" in readme

@@ -1,0 +1,54 @@
+import numpy as np
+import torch
+
+from n2s_lite.train import TrainConfig, fit, load_payload, save_model
+
+
+def _problem(seed=0):
+    rng = np.random.default_rng(seed)
+    x = torch.tensor(rng.standard_normal((256, 5)), dtype=torch.float32)
+    y = x @ torch.tensor(rng.standard_normal((5, 1)), dtype=torch.float32)
+    return x, y
+
+
+def _run(max_epochs, checkpoint=None, seed=0):
+    x, y = _problem()
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Dropout(0.1), torch.nn.Linear(8, 1))
+
+    def batches(epoch):
+        order = np.random.default_rng([seed, epoch]).permutation(len(x))
+        return [order[i:i + 32] for i in range(0, len(x), 32)]
+
+    loss = lambda m, idx: torch.nn.functional.mse_loss(m(x[idx]), y[idx])
+    val = lambda m: torch.nn.functional.mse_loss(m(x[:64]), y[:64])
+    config = TrainConfig(max_epochs=max_epochs, lr=1e-2, patience=100, seed=seed, device="cpu", progress=False)
+    return model, fit(model, loss, batches, val, config, checkpoint=checkpoint)
+
+
+def test_training_lowers_the_validation_loss():
+    _, history = _run(10)
+    assert history[-1]["val_loss"] < 0.5 * history[0]["val_loss"]
+
+
+def test_same_seed_same_numbers():
+    assert [h["train_loss"] for h in _run(3)[1]] == [h["train_loss"] for h in _run(3)[1]]
+
+
+def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
+    checkpoint = tmp_path / "run.pt"
+    _run(3, checkpoint=checkpoint)  # "interrupted" after 3 epochs
+    resumed, history = _run(6, checkpoint=checkpoint)
+    straight, reference = _run(6)
+    assert [h["epoch"] for h in history] == list(range(6))
+    assert np.allclose([h["val_loss"] for h in history], [h["val_loss"] for h in reference])
+    for a, b in zip(resumed.state_dict().values(), straight.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_saved_model_loads_with_weights_only(tmp_path):
+    model, _ = _run(1)
+    path = save_model(tmp_path / "m.pt", model, config={"hidden": 8})
+    payload = load_payload(path)
+    assert payload["config"] == {"hidden": 8}
+    assert set(payload["state_dict"]) == set(model.state_dict())
