@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import collections
 import dataclasses
+import functools
 import hashlib
 import re
 from typing import Iterable, Iterator
@@ -163,3 +164,19 @@ def pretraining_and_stimuli(corpus: Corpus, *, pretrain: float = 0.6, stimuli: f
     """
     parts = corpus.partition({"pretrain": pretrain, "stimuli": stimuli}, salt=ROLE_SALT)
     return parts["pretrain"], parts["stimuli"]
+
+
+_CACHED_BUILDERS = []
+
+
+def cached_builder(build):
+    """Memoise a corpus builder on its (resolved) arguments, so loading the same corpus twice is free."""
+    memoised = functools.lru_cache(maxsize=2)(build)
+    _CACHED_BUILDERS.append(memoised)
+    return memoised
+
+
+def clear_cache() -> None:
+    """Forget every corpus loaded so far in this process (e.g. after files changed on disk)."""
+    for memoised in _CACHED_BUILDERS:
+        memoised.cache_clear()

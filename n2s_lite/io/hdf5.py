@@ -26,7 +26,7 @@ from .. import audio as A
 from ..errors import InputError
 from ..recording import Recording
 from ..utils import atomic_path
-from .common import reading_hdf5, require, summary
+from .common import COMPRESSION, reading_hdf5, require, summary
 
 SCHEMA_NAME = "n2s-recording"
 SCHEMA_VERSION = 1
@@ -61,7 +61,7 @@ def save(rec: Recording, path, overwrite: bool = False) -> None:
 def _write_array(group: h5py.Group, name: str, values: np.ndarray) -> h5py.Dataset:
     if values.dtype.kind == "U":
         return group.create_dataset(name, data=values.astype(object), dtype=_STRING)
-    options = dict(compression="gzip", compression_opts=4, shuffle=True) if values.size >= _COMPRESS_FROM else {}
+    options = COMPRESSION if values.size >= _COMPRESS_FROM else {}
     return group.create_dataset(name, data=values, **options)
 
 

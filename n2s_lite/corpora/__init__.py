@@ -1,0 +1,42 @@
+"""Speech corpora: transcribed 16 kHz speech for pre-training the autoencoder and for stimuli.
+
+    corpus = corpora.load("asterisk")      # or "asterisk:PATH", "folder:PATH", "librispeech:PATH", "tts"
+    pretrain, stimuli = corpora.pretraining_and_stimuli(corpus)
+    train = stimuli.split("train")
+
+Project rule: speech that pre-trains the autoencoder never contains a sentence played as a stimulus in the
+(simulated) neural experiment; `pretraining_and_stimuli` makes that split (60/40 by sentence hash).
+
+Audio is decoded when a corpus is loaded; loading the same spec again in one process returns the same
+corpus from an in-memory cache (`clear_cache()` empties it). Corpora are immutable and their audio arrays
+read-only: copy one (`np.array(u.audio)`) before changing it in place. Keyword options go to the loader,
+e.g. `load("tts", n=10)`.
+"""
+from __future__ import annotations
+
+from .asterisk import load_asterisk
+from .corpus import Corpus, Utterance, clear_cache, pretraining_and_stimuli
+from .folder import load_folder
+from .librispeech import download_librispeech, load_librispeech
+from .tts import load_tts
+
+__all__ = ["Corpus", "Utterance", "load", "pretraining_and_stimuli", "download_librispeech", "clear_cache",
+           "load_asterisk", "load_folder", "load_librispeech", "load_tts", "KINDS"]
+
+KINDS = ("asterisk[:PATH]", "folder:PATH", "librispeech:PATH", "tts")
+# kind -> (loader, whether its spec takes ':PATH': "optional", "required" or "none")
+_LOADERS = {"asterisk": (load_asterisk, "optional"), "folder": (load_folder, "required"),
+            "librispeech": (load_librispeech, "required"), "tts": (load_tts, "none")}
+
+
+def load(spec: str, **options) -> Corpus:
+    """Load a corpus from a spec 'kind' or 'kind:PATH' (see `KINDS`); options go to the kind's loader."""
+    kind, colon, path = spec.partition(":")
+    if kind not in _LOADERS:
+        raise ValueError(f"unknown corpus {spec!r}: expected one of {', '.join(KINDS)}")
+    loader, path_rule = _LOADERS[kind]
+    if path_rule == "required" and not path:
+        raise ValueError(f"corpus {spec!r} needs a folder: '{kind}:PATH'")
+    if path_rule == "none" and colon:
+        raise ValueError(f"corpus {kind!r} takes no path, got {spec!r}")
+    return loader(path, **options) if path else loader(**options)

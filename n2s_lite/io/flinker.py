@@ -1,0 +1,150 @@
+"""The flinkerlab neural_speech_decoding per-subject HDF5 layout (Chen et al. 2024), read and written.
+
+Fields read (all on a 125 Hz clock, audio at 16 kHz, so 128 audio samples per neural frame):
+    ecog_alldataset (T, E) high-gamma; wave_re_alldataset (T * 128, 1) audio;
+    start_ind_re_valid_alldataset / end_ind_re_valid_alldataset (n_trials,) frame indices;
+    label_alldataset (n_trials,) words (bytes).
+Every other field (wave_re_spec_alldataset, formant/pitch/intensity labels, ...) is listed by name and shape
+in the metadata, not loaded. The layout has no electrode names or bad-channel field: electrodes are named
+e000, e001, ...; flat (constant) channels are flagged bad; positions come from an (E, 3) coordinate field if
+present (its y, z: the lateral-surface view), else from a grid.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import librosa
+import numpy as np
+from scipy.signal import resample_poly
+
+from .. import audio as A
+from ..errors import InputError
+from ..recording import Recording, electrode_table, trial_table
+from ..utils import atomic_path
+from .common import (COMPRESSION, as_audio, as_strings, check_finite, check_same_duration, fit_audio_to_frames,
+                     grid_positions, reading_hdf5, require, split_by_stimulus, summary, to_frames)
+
+NEURAL_RATE = 125  # Hz, the flinkerlab frame clock
+SAMPLES_PER_FRAME = A.SAMPLE_RATE // NEURAL_RATE  # 128
+UP, DOWN = 4, 5  # 125 Hz * 4 / 5 = 100 Hz
+SPEC_BINS = 256
+COORDINATE_FIELDS = ("mni_coordinate_alldataset", "mni_coordinate_alldateset",  # both spellings occur upstream
+                     "T1_coordinate_alldataset", "T1_coordinate_alldateset")
+READ_FIELDS = ("ecog_alldataset", "wave_re_alldataset", "start_ind_re_valid_alldataset",
+               "end_ind_re_valid_alldataset", "label_alldataset")
+
+
+def looks_like(handle: h5py.File) -> bool:
+    return "ecog_alldataset" in handle
+
+
+# ------------------------------------------------------------------------------------------------ reading
+def read(path) -> Recording:
+    """Load a flinkerlab file onto the 100 Hz clock (not yet validated; `io.load` does that)."""
+    with reading_hdf5(path) as handle:
+        ecog = _ecog(handle, path)
+        wave = require(handle, "wave_re_alldataset", path)[()]
+        header = _header(handle, path, ecog)
+    check_same_duration(path, "wave_re_alldataset", np.asarray(wave).shape[0] / A.SAMPLE_RATE,
+                        ecog.shape[0] / NEURAL_RATE)
+    high_gamma = resample_poly(ecog.astype(np.float64), UP, DOWN, axis=0).astype(np.float32)
+    audio, scale = as_audio(path, "wave_re_alldataset", wave, A.SAMPLE_RATE)
+    n_frames = high_gamma.shape[0]
+    starts, ends = to_frames(header["starts"], header["ends"], NEURAL_RATE, n_frames)
+    labels = header["labels"]
+    trials = trial_table(starts, ends, labels, split_by_stimulus(labels))
+    metadata = dict(header["metadata"], audio_scale=scale)
+    return Recording(audio=fit_audio_to_frames(audio, n_frames), high_gamma=high_gamma,
+                     electrodes=header["electrodes"], trials=trials, metadata=metadata)
+
+
+def describe(path) -> dict:
+    """Summary of a flinkerlab file (its trial and electrode tables, without resampling anything)."""
+    with reading_hdf5(path) as handle:
+        ecog = _ecog(handle, path)
+        header = _header(handle, path, ecog)
+    labels = header["labels"]
+    trials = trial_table(header["starts"], header["ends"], labels, split_by_stimulus(labels))
+    return summary("flinker-hdf5", path, subject=header["metadata"]["subject"],
+                   duration_s=ecog.shape[0] / NEURAL_RATE, audio_rate=A.SAMPLE_RATE, neural_rate=NEURAL_RATE,
+                   electrodes=header["electrodes"], trials=trials,
+                   unread_fields=sorted(header["metadata"]["flinker_unread_fields"]))
+
+
+def _ecog(handle: h5py.File, path) -> np.ndarray:
+    ecog = require(handle, "ecog_alldataset", path)[()]
+    if ecog.ndim != 2 or min(ecog.shape) == 0:
+        raise InputError(path, "ecog_alldataset", "a (time, electrodes) array", f"shape {ecog.shape}")
+    return check_finite(path, "ecog_alldataset", ecog)
+
+
+def _header(handle: h5py.File, path, ecog: np.ndarray) -> dict:
+    """Trials (on the 125 Hz clock), electrode table and metadata of an open flinkerlab file."""
+    labels = as_strings(require(handle, "label_alldataset", path)[()])
+    starts = np.asarray(require(handle, "start_ind_re_valid_alldataset", path)[()]).ravel()
+    ends = np.asarray(require(handle, "end_ind_re_valid_alldataset", path)[()]).ravel()
+    for field, values in (("start_ind_re_valid_alldataset", starts), ("end_ind_re_valid_alldataset", ends)):
+        if len(values) != len(labels):
+            raise InputError(path, field, f"{len(labels)} indices (one per label_alldataset entry)",
+                             f"{len(values)}")
+    if np.any(starts < 0) or np.any(ends > ecog.shape[0]) or np.any(ends <= starts):
+        raise InputError(path, "start_ind_re_valid_alldataset", f"0 <= start < end <= {ecog.shape[0]} frames",
+                         "out-of-range trial indices")
+    positions, position_source = _positions(handle, path, ecog.shape[1])
+    names = [f"e{i:03d}" for i in range(ecog.shape[1])]
+    electrodes = electrode_table(names, positions, bad=np.ptp(ecog, axis=0) == 0)
+    unread = {name: list(handle[name].shape) for name in handle
+              if name not in READ_FIELDS and isinstance(handle[name], h5py.Dataset)}
+    metadata = dict(source_format="flinker-hdf5", source_file=str(path), subject=Path(path).stem,
+                    source_neural_rate=NEURAL_RATE, electrode_positions=position_source,
+                    bad_electrodes_rule="flat (constant) channels", flinker_unread_fields=unread)
+    return dict(labels=labels, starts=starts.astype(np.int64), ends=ends.astype(np.int64),
+                electrodes=electrodes, metadata=metadata)
+
+
+def _positions(handle: h5py.File, path, n_electrodes: int) -> tuple[np.ndarray, str]:
+    for field in COORDINATE_FIELDS:
+        if field in handle:
+            coordinates = np.asarray(handle[field][()], dtype=np.float32)
+            if coordinates.shape != (n_electrodes, 3):
+                raise InputError(path, field, f"({n_electrodes}, 3) coordinates", f"shape {coordinates.shape}")
+            return coordinates[:, 1:], f"{field} (y, z)"
+    return grid_positions(n_electrodes), "grid from electrode index, in grid units (the file has no coordinates)"
+
+
+# ------------------------------------------------------------------------------------------------ writing
+def write(rec: Recording, path, overwrite: bool = False) -> None:
+    """Write `rec` in the flinkerlab layout at 125 Hz (bad electrodes become flat zeros).
+
+    wave_re_spec_alldataset holds a (T, 256) dB magnitude STFT (n_fft 512, hop 128) so the layout is
+    complete; the flinkerlab pipeline scales its own spectrogram differently and n2s-lite never reads it.
+    """
+    rec.validate(source="<recording to write>")
+    ecog = resample_poly(np.asarray(rec.high_gamma, np.float64), DOWN, UP, axis=0).astype(np.float32)
+    ecog[:, ~rec.good_electrodes()] = 0.0
+    n_frames = ecog.shape[0]
+    wave = np.pad(rec.audio, (0, max(0, n_frames * SAMPLES_PER_FRAME - len(rec.audio))))
+    wave = wave[: n_frames * SAMPLES_PER_FRAME].astype(np.float32)
+    starts, ends = _to_flinker_frames(rec.trials["start"], rec.trials["end"], n_frames)
+    with atomic_path(path, overwrite=overwrite) as tmp, h5py.File(tmp, "w") as handle:
+        handle.create_dataset("ecog_alldataset", data=ecog, **COMPRESSION)
+        handle.create_dataset("wave_re_alldataset", data=wave[:, None], **COMPRESSION)
+        handle.create_dataset("wave_re_spec_alldataset", data=_spectrogram(wave, n_frames), **COMPRESSION)
+        handle.create_dataset("start_ind_re_valid_alldataset", data=starts)
+        handle.create_dataset("end_ind_re_valid_alldataset", data=ends)
+        handle.create_dataset("label_alldataset", data=np.array([t.encode("utf-8") for t in rec.trials["text"]]))
+
+
+def _to_flinker_frames(starts, ends, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """100 Hz trial bounds -> 125 Hz frame indices."""
+    factor = NEURAL_RATE / A.FRAME_RATE
+    start = np.floor(np.asarray(starts) * factor).astype(np.int64)
+    end = np.minimum(np.ceil(np.asarray(ends) * factor).astype(np.int64), n_frames)
+    return start, end
+
+
+def _spectrogram(wave: np.ndarray, n_frames: int) -> np.ndarray:
+    """(n_frames, 256) float32 dB magnitude spectrogram at 125 Hz."""
+    magnitude = np.abs(librosa.stft(wave, n_fft=2 * SPEC_BINS, hop_length=SAMPLES_PER_FRAME))[:SPEC_BINS]
+    return librosa.amplitude_to_db(magnitude, ref=1.0, top_db=None).T[:n_frames].astype(np.float32)

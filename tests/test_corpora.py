@@ -1,0 +1,393 @@
+"""Tests of n2s_lite.corpora on tiny corpora made here (G.722 prompts, folders, a LibriSpeech tree)."""
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import http.server
+import shutil
+import tarfile
+import threading
+
+import G722
+import numpy as np
+import pytest
+import soundfile as sf
+
+from n2s_lite import corpora
+from n2s_lite.audio import SAMPLE_RATE
+from n2s_lite.corpora import asterisk, tts
+from n2s_lite.errors import CorpusNotFound, InputError
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    corpora.clear_cache()
+    yield
+    corpora.clear_cache()
+
+
+def tone(seconds: float, rate: int = SAMPLE_RATE, frequency: float = 440.0, amplitude: float = 0.25) -> np.ndarray:
+    t = np.arange(int(round(seconds * rate))) / rate
+    return (amplitude * np.sin(2 * np.pi * frequency * t)).astype(np.float32)
+
+
+def dominant_frequency(wave: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(wave))
+    return float(np.fft.rfftfreq(len(wave), 1 / SAMPLE_RATE)[spectrum.argmax()])
+
+
+def fake_corpus(n: int, name: str = "fake") -> corpora.Corpus:
+    """n utterances of 10 ms, each its own sentence."""
+    return corpora.Corpus(name, [corpora.Utterance(f"utt{i:04d}", f"spk{i % 3}", f"Sentence number {i}.",
+                                                   np.zeros(160, np.float32)) for i in range(n)])
+
+
+# ---------------------------------------------------------------- Utterance, Corpus, splits
+
+def test_utterance_audio_is_read_only_float32_copy():
+    source = np.zeros(320, np.float64)
+    utterance = corpora.Utterance("a", "s", "hi", source)
+    assert utterance.audio.dtype == np.float32 and utterance.duration == pytest.approx(320 / SAMPLE_RATE)
+    with pytest.raises(ValueError):
+        utterance.audio[0] = 1.0
+    source[0] = 1.0
+    assert utterance.audio[0] == 0.0
+
+
+def test_utterance_rejects_multichannel_audio():
+    with pytest.raises(InputError, match="'audio'"):
+        corpora.Utterance("stereo", "s", "hi", np.zeros((10, 2), np.float32))
+
+
+def test_duplicate_ids_are_rejected():
+    utterance = corpora.Utterance("same", "s", "hi", np.zeros(10, np.float32))
+    with pytest.raises(InputError, match="same"):
+        corpora.Corpus("dup", [utterance, utterance])
+
+
+def test_duration_and_summary():
+    corpus = corpora.Corpus("two", [corpora.Utterance("a", "x", "one", np.zeros(24_000, np.float32)),
+                                    corpora.Utterance("b", "y", "two", np.zeros(72_000, np.float32))],
+                            license="CC0", source="made here")
+    assert corpus.duration == pytest.approx(6.0)
+    assert corpus.summary() == dict(name="two", n_utterances=2, n_speakers=2, minutes=0.1, license="CC0",
+                                    source="made here", n_skipped=0)
+    assert [u.id for u in corpus] == ["a", "b"] and corpus[1].text == "two" and len(corpus) == 2
+
+
+def test_split_is_deterministic_disjoint_and_complete():
+    corpus = fake_corpus(200)
+    parts = {name: corpus.split(name) for name in ("train", "val", "test")}
+    assert [u.id for u in corpus.split("train")] == [u.id for u in parts["train"]]
+    ids = [set(part.ids) for part in parts.values()]
+    assert sum(map(len, ids)) == len(set.union(*ids)) == 200
+    for name, fraction in (("train", 0.8), ("val", 0.1), ("test", 0.1)):
+        assert abs(len(parts[name]) / 200 - fraction) < 0.08, name
+    assert parts["test"].name == "fake/test"
+
+
+def test_split_does_not_depend_on_order_or_on_other_utterances():
+    corpus = fake_corpus(200)
+    reordered = corpora.Corpus("fake", reversed(corpus.utterances[:150]))
+    assert set(reordered.split("test").ids) == set(corpus.split("test").ids) & set(reordered.ids)
+
+
+def test_unknown_split_name():
+    with pytest.raises(ValueError, match="train"):
+        fake_corpus(5).split("training")
+
+
+def test_partition_fractions_and_salt():
+    corpus = fake_corpus(200)
+    parts = corpus.partition({"a": 0.6, "b": 0.4}, salt="one")
+    assert abs(len(parts["a"]) / 200 - 0.6) < 0.1 and len(parts["a"]) + len(parts["b"]) == 200
+    assert not set(parts["a"].ids) & set(parts["b"].ids)
+    assert set(corpus.partition({"a": 0.6, "b": 0.4}, salt="two")["a"].ids) != set(parts["a"].ids)
+
+
+def test_partition_may_leave_a_remainder_out():
+    parts = fake_corpus(200).partition({"small": 0.2}, salt="x")
+    assert 0.1 < len(parts["small"]) / 200 < 0.3
+
+
+@pytest.mark.parametrize("fractions", [{"a": 0.7, "b": 0.4}, {"a": -0.1, "b": 1.1}, {}])
+def test_partition_rejects_bad_fractions(fractions):
+    with pytest.raises(ValueError, match="fractions"):
+        fake_corpus(5).partition(fractions, salt="x")
+
+
+def test_recordings_of_one_sentence_stay_together():
+    texts = ["Thank you.", "thank you", "Thank  you!"] + [f"Sentence {i}." for i in range(60)]
+    corpus = corpora.Corpus("rep", [corpora.Utterance(f"u{i}", "s", text, np.zeros(16, np.float32))
+                                    for i, text in enumerate(texts)])
+    for parts in (corpus.partition({"x": 0.5, "y": 0.5}, salt=salt) for salt in ("split", "role", "z")):
+        assert sum({"u0", "u1", "u2"} <= set(part.ids) for part in parts.values()) == 1
+
+
+def test_pretraining_and_stimuli_are_disjoint():
+    corpus = fake_corpus(200)
+    pretrain, stimuli = corpora.pretraining_and_stimuli(corpus)
+    assert not set(pretrain.ids) & set(stimuli.ids)
+    assert not {u.sentence for u in pretrain} & {u.sentence for u in stimuli}
+    assert len(pretrain) + len(stimuli) == 200 and abs(len(stimuli) / 200 - 0.4) < 0.1
+    assert set(stimuli.ids) == set(corpus.partition({"p": 0.6, "s": 0.4}, salt="role")["s"].ids)
+    fewer_stimuli = corpora.pretraining_and_stimuli(corpus, pretrain=0.8, stimuli=0.2)[1]
+    assert len(fewer_stimuli) < len(stimuli)
+
+
+def test_subset_keeps_corpus_order_and_rejects_unknown_ids():
+    corpus = fake_corpus(10)
+    assert corpus.subset(["utt0007", "utt0002"]).ids == ("utt0002", "utt0007")
+    with pytest.raises(InputError, match="nope"):
+        corpus.subset(["utt0001", "nope"])
+
+
+def test_unknown_spec_lists_the_kinds():
+    with pytest.raises(ValueError, match="folder:PATH") as error:
+        corpora.load("timit")
+    assert all(kind.split(":")[0].split("[")[0] in str(error.value) for kind in corpora.KINDS)
+    with pytest.raises(ValueError, match="folder:PATH"):
+        corpora.load("folder")
+
+
+# ---------------------------------------------------------------- asterisk
+
+def write_g722(path, wave: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(G722.G722(SAMPLE_RATE, 64_000).encode((wave * 32767).astype(np.int16)))
+
+
+@pytest.fixture
+def asterisk_dir(tmp_path):
+    """Two spoken prompts (one in a subfolder), a tone, and a file without transcript."""
+    root = tmp_path / "en_US_f_Allison"
+    write_g722(root / "hello.g722", tone(0.5, frequency=440))
+    write_g722(root / "digits" / "1.g722", tone(0.25, frequency=1000))
+    write_g722(root / "beep.g722", tone(0.1))
+    write_g722(root / "orphan.g722", tone(0.1))
+    transcript = ("; Core sounds\n\nhello: Hello there [friendly].\ndigits/1: one\nbeep: [a beep tone]\n"
+                  "not-recorded: Nobody recorded this.\n")
+    with gzip.open(root / asterisk.TRANSCRIPT_NAME, "wt", encoding="utf-8") as handle:
+        handle.write(transcript)
+    return root
+
+
+def test_asterisk_fixture_loads(asterisk_dir):
+    corpus = corpora.load_asterisk(asterisk_dir)
+    assert corpus.name == "asterisk" and corpus.ids == ("digits/1", "hello")
+    assert [u.text for u in corpus] == ["one", "Hello there."]
+    assert corpus.speakers == ("allison",) and corpus.n_skipped == 2
+    assert [u.duration for u in corpus] == pytest.approx([0.25, 0.5])
+    hello = corpus[1].audio
+    assert dominant_frequency(hello) == pytest.approx(440, abs=5)
+    assert dominant_frequency(corpus[0].audio) == pytest.approx(1000, abs=10)
+    assert 0.2 < np.abs(hello).max() < 0.3
+    assert corpus.summary()["n_skipped"] == 2 and "CC BY-SA 3.0" in corpus.license
+
+
+def test_asterisk_root_from_environment_and_spec(asterisk_dir, monkeypatch):
+    monkeypatch.setenv(asterisk.ROOT_ENV, str(asterisk_dir))
+    from_env = corpora.load("asterisk")
+    assert from_env.ids == ("digits/1", "hello")
+    assert corpora.load("asterisk") is from_env
+    assert corpora.load(f"asterisk:{asterisk_dir}") is from_env
+
+
+@pytest.mark.parametrize("content", [b"", b"RIFF\x24\x00\x00\x00WAVEfmt "])
+def test_asterisk_corrupt_file_is_named(asterisk_dir, content):
+    (asterisk_dir / "hello.g722").write_bytes(content)
+    with pytest.raises(InputError, match="hello.g722"):
+        corpora.load_asterisk(asterisk_dir)
+
+
+def test_asterisk_bad_transcript_line_is_named(asterisk_dir, tmp_path):
+    transcripts = tmp_path / "bad.txt"
+    transcripts.write_text("hello: Hello.\nthis line has no colon\n")
+    with pytest.raises(InputError, match=r"bad.txt.*line 2"):
+        corpora.load_asterisk(asterisk_dir, transcripts=transcripts)
+
+
+def test_asterisk_missing_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv(asterisk.ROOT_ENV, str(tmp_path / "not-installed"))
+    with pytest.raises(CorpusNotFound) as error:
+        corpora.load("asterisk")
+    message = str(error.value)
+    assert "sudo apt-get install asterisk-core-sounds-en-g722" in message
+    assert "'tts'" in message and "'folder:PATH'" in message
+
+
+def test_spoken_text_removes_annotations():
+    assert asterisk.spoken_text("at [@]") == "at"
+    assert asterisk.spoken_text("IAX (note: does not say \"2\")") == "IAX"
+    assert asterisk.spoken_text("(5 seconds of silence)") == asterisk.spoken_text("[ascending tones]") == ""
+
+
+@pytest.mark.skipif(not asterisk.DEFAULT_ROOT.is_dir(), reason="asterisk-core-sounds-en-g722 is not installed")
+def test_real_asterisk_corpus(monkeypatch):
+    monkeypatch.delenv(asterisk.ROOT_ENV, raising=False)
+    corpus = corpora.load("asterisk")
+    assert len(corpus) > 500 and 15 < corpus.duration / 60 < 35
+    assert corpus.n_skipped > 0 and all(u.text for u in corpus)
+    assert all(u.audio.dtype == np.float32 and np.abs(u.audio).max() <= 1.0 for u in corpus)
+    pretrain, stimuli = corpora.pretraining_and_stimuli(corpus)
+    assert not {u.sentence for u in pretrain} & {u.sentence for u in stimuli}
+
+
+# ---------------------------------------------------------------- folder
+
+@pytest.fixture
+def speech_folder(tmp_path):
+    root = tmp_path / "my_speech"
+    (root / "anna").mkdir(parents=True)
+    sf.write(root / "anna" / "a.wav", tone(0.5, rate=22_050), 22_050)
+    (root / "anna" / "a.txt").write_text("  Hello\nworld \n")
+    sf.write(root / "anna" / "b.flac", tone(0.25, frequency=1000), SAMPLE_RATE)
+    sf.write(root / "c.wav", tone(0.3), SAMPLE_RATE)
+    (root / "notes.md").write_text("not audio")
+    return root
+
+
+def test_folder_loads_wav_and_flac_at_16k(speech_folder):
+    corpus = corpora.load(f"folder:{speech_folder}")
+    assert corpus.name == "folder:my_speech" and corpus.ids == ("anna/a", "anna/b", "c")
+    assert [u.speaker for u in corpus] == ["anna", "anna", "unknown"]
+    assert [u.text for u in corpus] == ["Hello world", "", ""]
+    assert [len(u.audio) for u in corpus] == [8_000, 4_000, 4_800]
+    assert dominant_frequency(corpus[0].audio) == pytest.approx(440, abs=5)
+
+
+def test_folder_unreadable_file_is_named(speech_folder):
+    (speech_folder / "anna" / "broken.wav").write_bytes(b"this is not a wav file")
+    with pytest.raises(InputError, match="broken.wav"):
+        corpora.load_folder(speech_folder)
+
+
+def test_folder_missing_or_empty(tmp_path):
+    with pytest.raises(CorpusNotFound, match="nowhere"):
+        corpora.load_folder(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="empty"):
+        corpora.load_folder(tmp_path / "empty")
+
+
+def test_loading_twice_is_cached_until_cleared(speech_folder):
+    first = corpora.load(f"folder:{speech_folder}")
+    assert corpora.load_folder(speech_folder) is first
+    corpora.clear_cache()
+    assert corpora.load_folder(speech_folder) is not first
+
+
+# ---------------------------------------------------------------- librispeech
+
+def make_librispeech(root, subset: str = "dev-clean"):
+    """LibriSpeech/<subset>/<speaker>/<chapter>/ with two chapters of two utterances each."""
+    for speaker, chapter, seconds in (("19", "198", (0.3, 0.2)), ("26", "495", (0.4, 0.1))):
+        folder = root / "LibriSpeech" / subset / speaker / chapter
+        folder.mkdir(parents=True)
+        lines = []
+        for number, length in enumerate(seconds):
+            utterance_id = f"{speaker}-{chapter}-{number:04d}"
+            sf.write(folder / f"{utterance_id}.flac", tone(length), SAMPLE_RATE)
+            lines.append(f"{utterance_id} WORDS OF UTTERANCE {number}")
+        (folder / f"{speaker}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
+    return root / "LibriSpeech"
+
+
+def test_librispeech_root_or_subset_folder(tmp_path):
+    root = make_librispeech(tmp_path)
+    corpus = corpora.load(f"librispeech:{root}")
+    assert corpus.ids == ("19-198-0000", "19-198-0001", "26-495-0000", "26-495-0001")
+    assert corpus.speakers == ("19", "26") and corpus[1].text == "WORDS OF UTTERANCE 1"
+    assert corpus.duration == pytest.approx(1.0)
+    assert corpora.load(f"librispeech:{root / 'dev-clean'}").ids == corpus.ids
+
+
+def test_librispeech_missing_flac_is_named(tmp_path):
+    root = make_librispeech(tmp_path)
+    (root / "dev-clean" / "26" / "495" / "26-495-0001.flac").unlink()
+    with pytest.raises(InputError, match="26-495-0001.flac"):
+        corpora.load_librispeech(root)
+
+
+def test_librispeech_without_transcripts(tmp_path):
+    with pytest.raises(CorpusNotFound, match="trans.txt"):
+        corpora.load_librispeech(tmp_path)
+
+
+@pytest.fixture
+def served_archive(tmp_path):
+    """A dev-clean.tar.gz in the real layout, served over HTTP on 127.0.0.1; yields (url, sha256)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    tree = make_librispeech(tmp_path / "tree")
+    with tarfile.open(site / "dev-clean.tar.gz", "w:gz") as archive:
+        archive.add(tree, arcname="LibriSpeech")
+    sha256 = hashlib.sha256((site / "dev-clean.tar.gz").read_bytes()).hexdigest()
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=site))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/dev-clean.tar.gz", sha256
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def test_download_librispeech_checks_and_unpacks(tmp_path, served_archive):
+    url, sha256 = served_archive
+    folder = corpora.download_librispeech("dev-clean", dest=tmp_path / "data", url=url, known_hash=sha256)
+    assert folder == tmp_path / "data" / "dev-clean" / "LibriSpeech" / "dev-clean"
+    assert len(corpora.load(f"librispeech:{folder}")) == 4
+
+
+def test_download_librispeech_rejects_wrong_checksum(tmp_path, served_archive):
+    url, sha256 = served_archive
+    wrong = sha256[::-1]
+    with pytest.raises(ValueError, match="hash"):
+        corpora.download_librispeech("dev-clean", dest=tmp_path / "data", url=url, known_hash=wrong)
+    assert not (tmp_path / "data" / "dev-clean.tar.gz").exists()
+
+
+def test_download_librispeech_unknown_subset():
+    with pytest.raises(ValueError, match="dev-clean"):
+        corpora.download_librispeech("dev-cleaner")
+
+
+# ---------------------------------------------------------------- tts
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+
+
+@needs_espeak
+def test_tts_is_deterministic_speech_with_exact_transcripts():
+    corpus = corpora.load("tts", n=3)
+    assert corpus.name == "tts" and [u.text for u in corpus] == list(tts.SENTENCES[:3])
+    assert len(corpus.speakers) == 3
+    assert all(1.0 < u.duration < 8.0 and 0.05 < np.abs(u.audio).max() <= 1.0 for u in corpus)
+    corpora.clear_cache()
+    again = corpora.load_tts(n=3)
+    assert again is not corpus and all(np.array_equal(a.audio, b.audio) for a, b in zip(corpus, again))
+
+
+def test_tts_sentences_are_distinct_and_enough():
+    assert len(tts.SENTENCES) >= 50
+    sentences = {corpora.Utterance("x", "s", text, np.zeros(1)).sentence for text in tts.SENTENCES}
+    assert len(sentences) == len(tts.SENTENCES)
+
+
+def test_tts_without_espeak_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(CorpusNotFound, match="apt-get install espeak-ng"):
+        corpora.load("tts", n=2)
+
+
+def test_tts_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="n must be"):
+        corpora.load_tts(n=0)
+    with pytest.raises(ValueError, match="no path"):
+        corpora.load("tts:somewhere")
