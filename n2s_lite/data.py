@@ -1,0 +1,72 @@
+"""Trials of a Recording as arrays for training: z-scored high-gamma and the log-mel of the same frames.
+
+Contracts: splits are by sentence (the Recording's trial table decides them); high-gamma is z-scored with
+the mean and standard deviation of training-trial frames only (`neural_stats`), so nothing about the
+validation or test sentences leaks into training. Bad electrodes are dropped: `Trial.hg` holds the good
+electrodes only, in the order of `good_electrode_names(rec)`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import audio as A
+from .errors import InputError
+from .recording import SPLITS, Recording
+
+STFT_CONTEXT = 4  # frames of audio around a trial given to the STFT, so its mel equals the session's
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One sentence presentation. hg: (T, E_good) float32 z-scored; mel: (T, 80) float32 dB."""
+
+    hg: np.ndarray
+    mel: np.ndarray
+    text: str
+    stimulus_id: str
+    start: int  # first frame in the recording
+
+
+def neural_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """(E,) mean and (E,) std of high-gamma over the frames of training trials (all electrodes).
+
+    A constant electrode gets std 1, so z-scoring never divides by zero.
+    """
+    train = rec.trials_in("train")
+    if train.empty:
+        raise InputError("<recording>", "trials.split", "at least one 'train' trial", "none")
+    frames = np.concatenate([np.arange(s, e) for s, e in zip(train["start"], train["end"])])
+    values = np.asarray(rec.high_gamma, np.float64)[frames]
+    std = values.std(axis=0)
+    return values.mean(axis=0).astype(np.float32), np.where(std > 0, std, 1.0).astype(np.float32)
+
+
+def good_electrode_names(rec: Recording) -> list[str]:
+    """Names of the electrodes kept in `Trial.hg` (those not flagged bad), in column order."""
+    return list(rec.electrodes.loc[rec.good_electrodes(), "name"])
+
+
+def trial_mel(rec: Recording, start: int, end: int) -> np.ndarray:
+    """(end - start, 80) dB log-mel of frames [start, end), equal to those rows of `rec.mel()`.
+
+    Only the trial's audio and STFT_CONTEXT frames either side are analysed (zero-padded past the ends of
+    the recording, as the session's centred STFT is), instead of the whole session.
+    """
+    low, high = (start - STFT_CONTEXT) * A.HOP, (end + STFT_CONTEXT) * A.HOP
+    wave = rec.audio[max(low, 0): min(high, len(rec.audio))]
+    wave = np.pad(wave, (max(0, -low), max(0, high - len(rec.audio))))
+    return A.log_mel(wave)[STFT_CONTEXT: STFT_CONTEXT + end - start]
+
+
+def trial_arrays(rec: Recording, split: str, stats: tuple[np.ndarray, np.ndarray] | None = None) -> list[Trial]:
+    """Trials of one split ('train', 'val', 'test') as arrays; stats default to `neural_stats(rec)`."""
+    if split not in SPLITS:
+        raise InputError("<recording>", "split", f"one of {SPLITS}", repr(split))
+    mean, std = neural_stats(rec) if stats is None else stats
+    good = rec.good_electrodes()
+    hg = rec.high_gamma
+    return [Trial(hg=((hg[s:e] - mean) / std)[:, good].astype(np.float32), mel=trial_mel(rec, s, e),
+                  text=str(text), stimulus_id=str(sid), start=int(s))
+            for s, e, text, sid in zip(*(rec.trials_in(split)[c] for c in ("start", "end", "text", "stimulus_id")))]

@@ -1,0 +1,129 @@
+"""Per-electrode response models of human superior temporal gyrus (STG), noiseless.
+
+Each site has one response type (codes in RESPONSE_TYPES), drawn so that neighbouring sites tend to share
+type and tuning:
+- spectrotemporal: a spectro-temporal receptive field, Gaussian tuning on a log-frequency axis around a
+  best frequency, a temporal kernel peaking 50-300 ms after the sound with a later inhibitory lobe
+  (Mesgarani 2014, Hamilton 2018);
+- onset: responds to acoustic edges (rectified rise of band energy) and, through strong slow
+  adaptation, mostly to sentence onsets after silence (posterior STG; Hamilton 2018);
+- sustained: follows the broadband envelope throughout the sentence (anterior/middle STG; Hamilton 2018);
+- pitch: tuned to speaker-normalised (relative) pitch in voiced speech (Tang 2017);
+- none: not speech-responsive.
+Every responsive site then passes its linear drive through a threshold-linear rectifier, divisive
+adaptation with its own time constant and a saturating (Naka-Rushton-like) output, so responses are
+neither linear in the spectrogram nor stationary (Pasley 2012 note the limits of linear STRFs).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import fftconvolve, lfilter
+from scipy.special import ndtr
+
+from .. import audio as A
+from .grid import posterior_anterior, smooth_field
+
+RESPONSE_TYPES = {0: "none", 1: "spectrotemporal", 2: "onset", 3: "sustained", 4: "pitch"}
+KERNEL_FRAMES = 60  # temporal kernels span 0-600 ms
+BF_RANGE_HZ = (150.0, 6000.0)
+LAG_RANGE_MS = (50.0, 300.0)
+FIELD_WIDTH_MM = 5.0  # spatial smoothness of tuning maps (Gaussian sigma)
+
+
+def sample_tuning(rng: np.random.Generator, positions: np.ndarray, grid: tuple[int, int],
+                  responsive_fraction: float) -> dict[str, np.ndarray]:
+    """Draw every electrode's tuning; returns (E,) arrays by name (see `tuning_table` for meanings)."""
+    n = len(positions)
+
+    def field(width=FIELD_WIDTH_MM):
+        return smooth_field(rng, grid, n, width)
+
+    responsiveness = field(6.0)
+    cutoff = np.quantile(responsiveness, 1.0 - responsive_fraction)
+    responsive = responsiveness >= cutoff
+    # Few strong sites, many weak ones: log-gain grows with the responsiveness field.
+    gain = np.where(responsive, np.exp(0.8 * (responsiveness - np.median(responsiveness[responsive]))), 0.0)
+
+    axis = posterior_anterior(positions)
+    scores = np.stack([field() + 0.2,             # spectrotemporal: the most common type
+                       field() - 1.2 * axis,      # onset: posterior STG
+                       field() + 1.2 * axis,      # sustained: anterior STG
+                       field() - 0.3])            # pitch: a minority
+    type_code = np.where(responsive, 1 + np.argmax(scores, axis=0), 0)
+
+    log_bf = np.log(BF_RANGE_HZ[0]) + np.log(BF_RANGE_HZ[1] / BF_RANGE_HZ[0]) * ndtr(field())
+    broad = (type_code == 2) | (type_code == 3)
+    bandwidth = np.where(broad, rng.uniform(2.0, 3.0, n), rng.uniform(0.4, 1.5, n))
+    lag = LAG_RANGE_MS[0] + (LAG_RANGE_MS[1] - LAG_RANGE_MS[0]) * ndtr(field())
+    lag = np.where(type_code == 2, 0.6 * lag + 20.0, lag)  # onset sites respond early
+    onset = type_code == 2
+    return dict(
+        type_code=type_code.astype(np.int64),
+        gain=gain,
+        best_frequency_hz=np.exp(log_bf),
+        bandwidth_oct=bandwidth,
+        lag_ms=lag,
+        inhibition=rng.uniform(0.0, 0.6, n),
+        preferred_pitch=rng.uniform(-1.5, 1.5, n),
+        threshold=rng.uniform(0.0, 0.6, n),
+        saturation=rng.uniform(0.5, 2.0, n),
+        adaptation_tau_s=np.where(onset, rng.uniform(0.8, 2.0, n), rng.uniform(0.2, 0.8, n)),
+        adaptation_strength=np.where(onset, rng.uniform(2.0, 4.0, n), rng.uniform(0.3, 1.5, n)),
+    )
+
+
+def spectral_weights(tuning: dict) -> np.ndarray:
+    """(80, E) Gaussian tuning on a log2-frequency axis, each column summing to 1."""
+    centres = A.mel_centre_frequencies()[:, None]
+    octaves = np.log2(centres / tuning["best_frequency_hz"][None, :])
+    weights = np.exp(-0.5 * (octaves / tuning["bandwidth_oct"][None, :]) ** 2)
+    return weights / weights.sum(axis=0, keepdims=True)
+
+
+def temporal_kernels(tuning: dict) -> np.ndarray:
+    """(KERNEL_FRAMES, E) causal kernels: excitatory bump at lag_ms minus an inhibitory one at 1.8 x lag."""
+    tau = np.arange(KERNEL_FRAMES, dtype=np.float64)[:, None]
+    peak = tuning["lag_ms"][None, :] / 10.0  # frames
+    sustained = tuning["type_code"][None, :] == 3
+    width = np.where(sustained, 0.8, 0.4) * peak + 1.0
+
+    def bump(centre, spread):
+        return np.exp(-0.5 * ((tau - centre) / spread) ** 2)
+
+    kernels = bump(peak, width) - tuning["inhibition"][None, :] * bump(1.8 * peak, 1.5 * width)
+    return kernels / np.abs(kernels).sum(axis=0, keepdims=True)
+
+
+def linear_drive(aud: np.ndarray, rel_pitch: np.ndarray, periodicity: np.ndarray, tuning: dict) -> np.ndarray:
+    """(T, 80) auditory spectrogram, (T,) relative pitch and periodicity -> (T, E) drive before nonlinearity."""
+    code = tuning["type_code"]
+    band = aud @ spectral_weights(tuning)  # (T, E) level in each site's frequency band
+    rise = np.maximum(np.diff(band, axis=0, prepend=band[:1]), 0.0)
+    voiced = np.clip((periodicity - 0.3) / 0.5, 0.0, 1.0)[:, None]
+    pitch_tuning = np.exp(-0.5 * ((rel_pitch[:, None] - tuning["preferred_pitch"][None, :]) / 0.7) ** 2)
+    inputs = np.where(code == 2, rise, band)
+    inputs = np.where(code == 4, voiced * pitch_tuning + 0.3 * band, inputs)
+    drive = fftconvolve(inputs, temporal_kernels(tuning), axes=0)[: len(aud)]
+    return np.where(code == 0, 0.0, drive)
+
+
+def output_nonlinearity(drive: np.ndarray, tuning: dict, frame_rate: float = A.FRAME_RATE) -> np.ndarray:
+    """(T, E) drive -> (T, E) response: rectification, divisive adaptation, saturation (per electrode)."""
+    scale = drive.std(axis=0, keepdims=True) + 1e-12
+    z = (drive - np.median(drive, axis=0, keepdims=True)) / scale
+    rectified = np.logaddexp(0.0, 4.0 * (z - tuning["threshold"][None, :])) / 4.0  # smooth threshold-linear
+    adapted = np.empty_like(rectified)
+    for e, tau_s in enumerate(tuning["adaptation_tau_s"]):
+        keep = np.exp(-1.0 / (tau_s * frame_rate))
+        state = lfilter([1.0 - keep], [1.0, -keep], rectified[:, e])  # leaky average of recent activity
+        state /= state.mean() + 1e-12
+        adapted[:, e] = rectified[:, e] / (1.0 + tuning["adaptation_strength"][e] * state)
+    adapted /= np.percentile(adapted, 99, axis=0, keepdims=True) + 1e-12
+    return adapted / (1.0 + adapted / tuning["saturation"][None, :])
+
+
+def clean_responses(aud: np.ndarray, rel_pitch: np.ndarray, periodicity: np.ndarray, tuning: dict) -> np.ndarray:
+    """(T, E) float32 noiseless high-gamma: zero mean, standard deviation = each site's gain (0 if unresponsive)."""
+    response = output_nonlinearity(linear_drive(aud, rel_pitch, periodicity, tuning), tuning)
+    response = (response - response.mean(axis=0)) / (response.std(axis=0) + 1e-12)
+    return (response * tuning["gain"][None, :]).astype(np.float32)

@@ -1,0 +1,73 @@
+"""Measure the simulator's calibration: ridge decoding and encoding-model correlations on 20 minutes.
+
+    python scripts/calibrate_simulator.py              # seeds 0 1 2, asterisk stimuli, prints JSON
+    python scripts/calibrate_simulator.py --seeds 0 --minutes 10
+
+Uses the stimulus half of the asterisk corpus (`corpora.pretraining_and_stimuli`), so the sentences are
+disjoint from the autoencoder's pre-training speech. Targets (docs/simulator.md): spectrogram correlation
+of a time-lagged ridge decoder 0.5-0.65 (Angrick 2019 / Verwoert 2022 convention), median held-out
+encoding r of responsive electrodes 0.3-0.5 with a spread.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from n2s_lite import corpora, data, metrics, neuro
+from n2s_lite.baselines import RidgeDecoder
+
+
+def decoding_scores(rec) -> dict:
+    """Test-sentence spectrogram and flattened correlations of a ridge decoder (alpha chosen on val)."""
+    stats = data.neural_stats(rec)
+    train, val, test = (data.trial_arrays(rec, split, stats) for split in ("train", "val", "test"))
+    decoder = RidgeDecoder().fit(train, val)
+    predictions = [decoder.predict(t.hg) for t in test]
+    spectral = [metrics.spectrogram_correlation(t.mel, p) for t, p in zip(test, predictions)]
+    flat = [metrics.flattened_correlation(t.mel, p) for t, p in zip(test, predictions)]
+    return dict(spectrogram_correlation=metrics.summarise(spectral), flattened_correlation=metrics.summarise(flat),
+                alpha=decoder.alpha_, n_train_trials=len(train), n_test_sentences=len(test))
+
+
+def encoding_scores(rec) -> dict:
+    """Held-out encoding r of responsive (ground truth) and non-responsive good electrodes."""
+    table = neuro.encoding_correlations(rec)
+    good = table[~table["bad"]]
+    responsive = good[good["responsive"]]
+    return dict(responsive=metrics.summarise(responsive["r"]),
+                responsive_ceiling=metrics.summarise(responsive["r_ceiling"]),
+                non_responsive=metrics.summarise(good.loc[~good["responsive"], "r"]),
+                by_type={kind: round(float(rows["r"].median()), 3) for kind, rows in responsive.groupby("response_type")},
+                n_responsive=int(len(responsive)), n_good=int(len(good)))
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--minutes", type=float, default=20.0)
+    parser.add_argument("--corpus", default="asterisk")
+    args = parser.parse_args(argv)
+    _, stimuli = corpora.pretraining_and_stimuli(corpora.load(args.corpus))
+    results = []
+    for seed in args.seeds:
+        start = time.perf_counter()
+        rec = neuro.simulate_listening(stimuli, minutes=args.minutes, seed=seed)
+        simulated = time.perf_counter() - start
+        results.append(dict(seed=seed, minutes=rec.duration / 60, decoding=decoding_scores(rec),
+                            encoding=encoding_scores(rec), simulate_seconds=round(simulated, 1),
+                            total_seconds=round(time.perf_counter() - start, 1)))
+    settings = {k: rec.metadata[k] for k in ("snr", "responsive_fraction", "trial_gain_sd", "electrode_gain_sd",
+                                             "noise_shares", "bad_fraction", "repeats", "gap_s", "n_electrodes")}
+    summary = dict(
+        spectrogram_correlation_mean=float(np.mean([r["decoding"]["spectrogram_correlation"]["mean"] for r in results])),
+        flattened_correlation_mean=float(np.mean([r["decoding"]["flattened_correlation"]["mean"] for r in results])),
+        encoding_responsive_median=float(np.mean([r["encoding"]["responsive"]["median"] for r in results])))
+    print(json.dumps(dict(corpus=f"{args.corpus} (stimulus half)", settings=settings, summary=summary,
+                          seeds=results), indent=2, default=float))
+
+
+if __name__ == "__main__":
+    main()
