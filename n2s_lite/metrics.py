@@ -12,7 +12,7 @@ from pystoi import stoi as _pystoi
 from . import audio as A
 
 
-def _pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def column_correlations(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(T, F), (T, F) -> (F,) Pearson r of each column over time (NaN where a column is constant)."""
     a = a - a.mean(axis=0)
     b = b - b.mean(axis=0)
@@ -24,7 +24,7 @@ def _pearson_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def spectrogram_correlation(true_mel: np.ndarray, pred_mel: np.ndarray) -> float:
     """(T, 80), (T, 80) -> mean over mel bins of the Pearson r over time (Angrick/Verwoert convention)."""
     true_mel, pred_mel = _check_pair(true_mel, pred_mel)
-    return float(np.nanmean(_pearson_columns(true_mel.astype(np.float64), pred_mel.astype(np.float64))))
+    return float(np.nanmean(column_correlations(true_mel.astype(np.float64), pred_mel.astype(np.float64))))
 
 
 def flattened_correlation(true_mel: np.ndarray, pred_mel: np.ndarray) -> float:
@@ -41,17 +41,19 @@ def stoi(true_wave: np.ndarray, pred_wave: np.ndarray, extended: bool = False) -
 
 
 def mel_cepstral_distortion(true_mel: np.ndarray, pred_mel: np.ndarray, n_coefficients: int = 13) -> float:
-    """MCD in dB between two dB log-mels, on DCT-II cepstra c1..c(n-1) (c0, energy, excluded).
+    """MCD in dB between two dB log-mels (Kubichek 1993), on mel-cepstra c1..c(n-1) (c0, energy, excluded).
 
-    MCD = (10 / ln 10) * sqrt(2 * sum_k (c_k - c'_k)^2), averaged over frames, with cepstra computed from
-    natural-log mel power (dB / (10 log10 e)).
+    MCD = (10 / ln 10) * sqrt(2 * sum_k (c_k - c'_k)^2), averaged over frames. The mel-cepstrum of a
+    frame is that of its natural-log mel amplitude a_m (m = 0..M-1): a_m = c_0 + 2 sum_k c_k cos(pi k (m + 1/2) / M),
+    i.e. c_k = DCT-II(a)_k / (2 M) with scipy's unnormalised DCT-II.
     """
     from scipy.fft import dct
 
     true_mel, pred_mel = _check_pair(true_mel, pred_mel)
-    to_ln = np.log(10.0) / 10.0
-    c_true = dct(true_mel * to_ln, type=2, norm="ortho", axis=1)[:, 1:n_coefficients]
-    c_pred = dct(pred_mel * to_ln, type=2, norm="ortho", axis=1)[:, 1:n_coefficients]
+    to_ln_amplitude = np.log(10.0) / 20.0
+    scale = 1.0 / (2 * true_mel.shape[1])
+    c_true = scale * dct(true_mel * to_ln_amplitude, type=2, axis=1)[:, 1:n_coefficients]
+    c_pred = scale * dct(pred_mel * to_ln_amplitude, type=2, axis=1)[:, 1:n_coefficients]
     per_frame = np.sqrt(2.0 * ((c_true - c_pred) ** 2).sum(axis=1))
     return float((10.0 / np.log(10.0)) * per_frame.mean())
 

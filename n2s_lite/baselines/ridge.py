@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..metrics import _pearson_columns
+from ..metrics import column_correlations
 
 DECODING_LAGS = tuple(range(0, 31))  # frames: neural activity 0-300 ms after the sound
 DEFAULT_ALPHAS = tuple(np.logspace(0, 7, 15))
@@ -108,7 +108,7 @@ class LaggedRidge:
         for x, y in zip(val_xs, val_ys):
             prediction = ((lagged(x - self.input_mean_, self.lags) - mean_x) / scale_x) @ stacked
             y = np.asarray(y, np.float64)
-            per_trial.append(_pearson_columns(np.tile(y, len(weights)), prediction).reshape(len(weights), -1))
+            per_trial.append(column_correlations(np.tile(y, len(weights)), prediction).reshape(len(weights), -1))
         if not per_trial:
             return np.zeros((len(weights), weights[0].shape[1]))
         with np.errstate(invalid="ignore"):

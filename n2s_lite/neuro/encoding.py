@@ -14,7 +14,7 @@ import pandas as pd
 from .. import audio as A
 from .. import data
 from ..baselines.ridge import DEFAULT_ALPHAS, LaggedRidge
-from ..metrics import _pearson_columns
+from ..metrics import column_correlations
 
 
 def encoding_correlations(rec, lags_ms: tuple[float, float] = (0, 300), alphas=DEFAULT_ALPHAS) -> pd.DataFrame:
@@ -33,12 +33,12 @@ def encoding_correlations(rec, lags_ms: tuple[float, float] = (0, 300), alphas=D
     good = rec.good_electrodes()
     table = rec.electrodes[["name", "x", "y", "bad"]].copy()
     table["r"], table["alpha"] = np.nan, np.nan
-    table.loc[good, "r"] = _pearson_columns(recorded.astype(np.float64), predicted.astype(np.float64))
+    table.loc[good, "r"] = column_correlations(recorded.astype(np.float64), predicted.astype(np.float64))
     table.loc[good, "alpha"] = model.alpha_
     if "clean_response" in rec.ground_truth:
         clean = np.concatenate([rec.ground_truth["clean_response"][t.start:t.start + len(t.hg)] for t in test])
         table["r_ceiling"] = np.nan
-        table.loc[good, "r_ceiling"] = np.nan_to_num(_pearson_columns(clean[:, good].astype(np.float64),
+        table.loc[good, "r_ceiling"] = np.nan_to_num(column_correlations(clean[:, good].astype(np.float64),
                                                                       recorded.astype(np.float64)))
     if "type_code" in rec.ground_truth:
         from .simulate import tuning_table

@@ -5,22 +5,23 @@ documented range, and each map has an exact inverse (`raw_from_controls`) used t
 
 Ranges (all at the 100 Hz frame rate; B = batch, T = frames, K = formants, M = noise bands):
 
-| control                    | shape     | range                     | map                              |
-|----------------------------|-----------|---------------------------|----------------------------------|
-| f0_hz                      | (B, T)    | [60, 400] Hz              | log scale                        |
-| loudness                   | (B, T)    | [1e-4, 1] linear gain     | log scale (i.e. [-80, 0] dB)     |
-| voicing                    | (B, T)    | [0, 1] (1 = all harmonic) | sigmoid                          |
-| formant_freq_hz            | (B, T, K) | FORMANT_RANGES_HZ[k], each | linear, ordered: F(k) >= F(k-1) |
-|                            |           | >= previous + 100 Hz      | + FORMANT_GAP_HZ                 |
-| formant_bw_hz              | (B, T, K) | [40, 1000] Hz             | log scale                        |
-| formant_amp                | (B, T, K) | [1e-3, 1] (voiced)        | log scale (i.e. [-60, 0] dB)     |
-| unvoiced_formant_amp       | (B, T, K) | [1e-3, 1]                 | log scale                        |
-| noise_freq_hz              | (B, T, M) | [1000, 7800] Hz           | linear                           |
-| noise_bw_hz                | (B, T, M) | [300, 5000] Hz            | log scale                        |
-| noise_amp                  | (B, T, M) | [1e-3, 1]                 | log scale                        |
+| control              | shape     | range                                  | map from raw             |
+|----------------------|-----------|----------------------------------------|--------------------------|
+| f0_hz                | (B, T)    | [60, 400] Hz                           | log scale                |
+| loudness             | (B, T)    | [1e-4, 1] ~ output RMS ([-80, 0] dB)   | log scale                |
+| voicing              | (B, T)    | [0, 1]; 1 harmonic only, 0 noise only  | sigmoid                  |
+| formant_freq_hz      | (B, T, K) | FORMANT_RANGES_HZ[k], and at least     | linear, ordered          |
+|                      |           | FORMANT_GAP_HZ above formant k - 1     |                          |
+| formant_bw_hz        | (B, T, K) | [40, 1000] Hz                          | log scale                |
+| formant_amp          | (B, T, K) | [1e-3, 1], relative (voiced path)      | log scale ([-60, 0] dB)  |
+| unvoiced_formant_amp | (B, T, K) | [1e-3, 1], relative (noise path)       | log scale                |
+| noise_freq_hz        | (B, T, M) | [1000, 7800] Hz                        | linear                   |
+| noise_bw_hz          | (B, T, M) | [300, 5000] Hz                         | log scale                |
+| noise_amp            | (B, T, M) | [1e-3, 1], relative (noise path)       | log scale                |
 
+FORMANT_RANGES_HZ (F1..F6): 200-1100, 600-3000, 1400-4000, 2400-5000, 3400-6000, 4400-7000 Hz.
 The unvoiced path reuses the formant frequencies and bandwidths with its own amplitudes, plus M free
-noise bands for frication (Chen et al. 2024 shape unvoiced noise the same way).
+noise bands for frication, after the voiced/unvoiced filter structure of Chen et al. 2024.
 """
 from __future__ import annotations
 
