@@ -51,6 +51,9 @@ shift || true
 install_system_packages
 setup_venv
 export MPLBACKEND=Agg
+# Expensive products (pre-trained autoencoder, simulated participants, trained decoders) are cached here,
+# keyed by configuration and code, so tests, notebooks and re-runs share them.
+export N2S_CACHE="${N2S_CACHE:-$PWD/.cache/n2s}"
 case "$job" in
   setup) ;;
   test) python -m pytest "$@" ;;

@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from .errors import N2SError
+
 
 def _info(args) -> int:
     from .io import describe
@@ -99,7 +101,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (FileNotFoundError, FileExistsError, ValueError) as exc:
+    except (N2SError, FileNotFoundError, FileExistsError, ValueError) as exc:
         print(f"n2s {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

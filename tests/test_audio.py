@@ -72,3 +72,16 @@ def test_save_audio_refuses_to_overwrite(tmp_path):
     with pytest.raises(FileExistsError):
         A.save_audio(path, np.zeros(100, np.float32), overwrite=False)
     assert path.read_bytes() == before
+
+
+def test_mel_inversion_recovers_a_non_negative_spectrum_the_filterbank_maps_back():
+    wave = _voice(0.5)
+    import librosa
+
+    power = np.abs(librosa.stft(wave, n_fft=A.N_FFT, hop_length=A.HOP)) ** 2
+    mel_power = A.mel_filterbank().astype(np.float64) @ power
+    linear = A.mel_to_linear_power(mel_power)
+    assert linear.min() >= 0
+    rebuilt = A.mel_filterbank() @ linear
+    relative_error = np.abs(rebuilt - mel_power).sum() / mel_power.sum()
+    assert relative_error < 0.05

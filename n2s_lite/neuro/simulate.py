@@ -22,7 +22,7 @@ from . import broadband, noise, responses, stimulus
 from .grid import DEFAULT_GRID, SPACING_MM, electrode_names, grid_positions
 from .highgamma import high_gamma, zscore
 
-DEFAULT_SNR = 0.25  # response / noise variance of a gain-1 site (per-site SNR = gain^2 x snr)
+DEFAULT_SNR = 0.15  # response / noise variance of a gain-1 site (per-site SNR = gain^2 x snr)
 RESPONSIVE_FRACTION = 0.25  # share of electrodes that respond to speech at all
 TRIAL_GAIN_SD = 0.4  # log-gain change per presentation shared by all electrodes (attention, arousal)
 ELECTRODE_GAIN_SD = 0.15  # log-gain change per presentation and electrode

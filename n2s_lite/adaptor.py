@@ -1,0 +1,156 @@
+"""Phase 2: a lightweight adaptor from high-gamma onto the frozen autoencoder's latent.
+
+    hg (B, T, E) z-scored, 100 Hz
+      -> lagged convolution over t - 10 .. t + 30 frames (causal: t - 40 .. t)   `decoding.LaggedConv`
+      -> strided convolution down to the latent rate (100 / stride Hz)
+      -> 2-layer LSTM (bidirectional; unidirectional in the causal variant)
+      -> linear to latent_dim, layer-normed per frame like the encoder's latent
+      -> (B, ceil(T / stride), latent_dim)
+
+Trained (Li et al. 2024, Neural2Speech) with the autoencoder frozen: latent alignment (SmoothL1 to
+`ae.encode(true mel)`) + spectrogram loss on `ae.decode(predicted latent)` (SmoothL1 + time/frequency
+differences), optionally + an ESTOI-based intelligibility loss. The causal adaptor uses no future
+high-gamma beyond the stride block it encodes; the frozen decoder's own convolutions still span a few
+latent frames on both sides.
+
+The ablation `pretrained=False` trains the same adaptor and a freshly initialised decoder of the same
+architecture from scratch on the neural data (spectrogram loss only: there is no encoder to align to).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import decoding as D
+from . import train as T
+from .autoencoder import SpeechAutoencoder
+from .errors import InputError
+from .losses import latent_alignment, mel_estoi_loss, spectrogram_loss
+from .utils import seed_everything
+
+CHECKPOINT_KIND = "n2s-lite transfer decoder"
+
+
+class Adaptor(nn.Module):
+    """(B, T, E) z-scored high-gamma -> (B, ceil(T / stride), latent_dim) latent (zero mean, unit variance per frame)."""
+
+    def __init__(self, n_electrodes: int, latent_dim: int, stride: int, channels: int = 64, hidden: int = 96,
+                 layers: int = 2, causal: bool = False, dropout: float = 0.2):
+        super().__init__()
+        self.config = dict(n_electrodes=n_electrodes, latent_dim=latent_dim, stride=stride, channels=channels,
+                           hidden=hidden, layers=layers, causal=causal, dropout=dropout)
+        self.stride, self.latent_dim = stride, latent_dim
+        self.front = nn.Sequential(D.LaggedConv(n_electrodes, channels, *D.lag_window(causal)), nn.GELU(),
+                                   nn.Dropout(dropout))
+        self.down = nn.Conv1d(channels, channels, stride, stride=stride)
+        self.lstm = nn.LSTM(channels, hidden, layers, batch_first=True, bidirectional=not causal,
+                            dropout=dropout if layers > 1 else 0.0)
+        self.out = nn.Linear(hidden * (1 if causal else 2), latent_dim)
+
+    def forward(self, hg: torch.Tensor) -> torch.Tensor:
+        h = self.front(hg.transpose(1, 2))
+        h = F.pad(h, (0, -h.shape[-1] % self.stride))
+        h, _ = self.lstm(F.gelu(self.down(h)).transpose(1, 2))
+        return F.layer_norm(self.out(h), (self.latent_dim,))
+
+
+class TransferModel(nn.Module):
+    """Adaptor + autoencoder: (B, T, E) high-gamma -> (B, T, 80) dB log-mel through `ae.decode`."""
+
+    def __init__(self, adaptor: Adaptor, autoencoder: SpeechAutoencoder, pretrained: bool = True):
+        super().__init__()
+        if adaptor.latent_dim != autoencoder.latent_dim or adaptor.stride != autoencoder.stride:
+            raise ValueError(f"adaptor latent ({adaptor.latent_dim} dims, stride {adaptor.stride}) does not fit the "
+                             f"autoencoder ({autoencoder.latent_dim} dims, stride {autoencoder.stride})")
+        self.adaptor, self.autoencoder, self.pretrained = adaptor, autoencoder, pretrained
+        autoencoder.encoder.requires_grad_(False)  # a fixed target (pre-trained) or unused (scratch)
+        if pretrained:
+            autoencoder.freeze_decoder()
+
+    def forward(self, hg: torch.Tensor) -> torch.Tensor:
+        return self.autoencoder.decode(self.adaptor(hg), hg.shape[1])
+
+
+@dataclass
+class LossWeights:
+    """Weights of the phase-2 loss terms (the spectrogram level term has weight 1)."""
+
+    latent: float = 1.0
+    difference: float = 1.0
+    intelligibility: float = 0.0
+
+
+def transfer_loss(model: TransferModel, hg: torch.Tensor, mel: torch.Tensor, weights: LossWeights) -> torch.Tensor:
+    """(B, T, E) high-gamma, (B, T, 80) dB mel -> scalar phase-2 loss (see `LossWeights`)."""
+    latent = model.adaptor(hg)
+    pred = model.autoencoder.decode(latent, mel.shape[1])
+    loss = spectrogram_loss(pred, mel, weights.difference)
+    if weights.latent and model.pretrained:
+        with torch.no_grad():
+            target = model.autoencoder.encode(mel)
+        loss = loss + weights.latent * latent_alignment(latent, target)
+    if weights.intelligibility:
+        loss = loss + weights.intelligibility * mel_estoi_loss(pred, mel)
+    return loss
+
+
+def build(autoencoder: SpeechAutoencoder, n_electrodes: int, causal: bool = False, pretrained: bool = True,
+          seed: int = 0, **adaptor_options) -> TransferModel:
+    """A fresh adaptor on a copy of `autoencoder` (pretrained=True) or on an untrained decoder of the same
+    architecture (pretrained=False), initialised from `seed`."""
+    seed_everything(seed)
+    ae = SpeechAutoencoder(**autoencoder.config)
+    if pretrained:
+        ae.load_state_dict(autoencoder.state_dict())
+    adaptor = Adaptor(n_electrodes, ae.latent_dim, ae.stride, causal=causal, **adaptor_options)
+    return TransferModel(adaptor, ae, pretrained)
+
+
+def train_adaptor(autoencoder: SpeechAutoencoder, train_trials, val_trials, settings: D.TrainingSettings | None = None,
+                  seed: int = 0, causal: bool = False, pretrained: bool = True, weights: LossWeights | None = None,
+                  checkpoint=None, progress: bool = False, **adaptor_options) -> D.NeuralDecoder:
+    """Phase 2 on Trial lists (hg (T, E), mel (T, 80) dB) -> a decoder predicting (T, 80) dB from (T, E).
+
+    Early-stopped on the validation trials' spectrogram loss; `checkpoint` makes the run resumable.
+    """
+    settings = settings or D.TrainingSettings()
+    weights = weights or LossWeights()
+    D.check_trials(train_trials)
+    model = build(autoencoder, train_trials[0].hg.shape[1], causal, pretrained, seed,
+                  dropout=settings.dropout, **adaptor_options)
+    name = ("transfer" + ("_causal" if causal else "")) if pretrained else "scratch"
+    history = D.train_network(model, train_trials, val_trials, settings, seed,
+                              lambda net, hg, mel: transfer_loss(net, hg, mel, weights), checkpoint, name, progress)
+    return D.NeuralDecoder(name, model, history)
+
+
+def save(decoder: D.NeuralDecoder, path) -> None:
+    """Write a transfer (or scratch) decoder: weights + the configurations that rebuild it (atomic)."""
+    model: TransferModel = decoder.network
+    T.save_model(path, model, dict(adaptor=model.adaptor.config, autoencoder=model.autoencoder.config,
+                                   pretrained=model.pretrained, name=decoder.name), kind=CHECKPOINT_KIND,
+                 history=decoder.history, train_seconds=decoder.train_seconds)
+
+
+def load(path) -> D.NeuralDecoder:
+    """Rebuild a decoder written by `save` (eval mode, CPU)."""
+    payload = T.load_payload(path)
+    if payload.get("kind") != CHECKPOINT_KIND:
+        raise InputError(path, "kind", f"a {CHECKPOINT_KIND} checkpoint (written by adaptor.save)",
+                         repr(payload.get("kind")))
+    config = payload["config"]
+    model = TransferModel(Adaptor(**config["adaptor"]), SpeechAutoencoder(**config["autoencoder"]),
+                          config["pretrained"])
+    model.load_state_dict(payload["state_dict"])
+    return D.NeuralDecoder(config["name"], model, payload.get("history"), payload.get("train_seconds"))
+
+
+def parameter_counts(decoder: D.NeuralDecoder) -> dict:
+    """Trained adaptor parameters, decoder parameters, and whether the decoder was trained here."""
+    model: TransferModel = decoder.network
+    return dict(adaptor=D.n_parameters(model.adaptor), decoder=D.n_parameters(model.autoencoder.decoder),
+                trained=decoder.n_parameters, decoder_pretrained=model.pretrained)
+

@@ -1,0 +1,373 @@
+"""Phase 1: a speech autoencoder, log-mel (100 Hz, 80 bins, dB) -> latent sequence -> log-mel -> waveform.
+
+The encoder is a 1-D convolutional network over time: residual dilated-convolution blocks at 100 Hz,
+one strided convolution down to 100 / stride Hz (50 Hz by default), more blocks, and a projection to
+`latent_dim` channels followed by a parameter-free layer norm, so every latent frame has zero mean and
+unit variance over its channels (a well-scaled target for the phase-2 adaptor). The decoder mirrors it
+(nearest-neighbour upsampling + convolution) and returns a dB log-mel; with decoder="synth" the latent
+drives `n2s_lite.synthesizer.SynthesizerDecoder` instead. A waveform comes from the mel by Griffin-Lim
+(`audio.griffin_lim`).
+
+Training (`pretrain`) follows Li et al. 2024 (Neural2Speech): SmoothL1 on the dB log-mel plus L1 on its
+time and frequency differences, on random crops of pre-training utterances only (`corpora.
+pretraining_and_stimuli` keeps them disjoint from the stimulus sentences of the neural experiment).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import audio as A
+from . import cache
+from . import train as T
+from .errors import InputError
+from .utils import seed_everything
+
+MEL_CENTRE_DB = -30.0  # fixed normalisation of the dB log-mel: (dB - centre) / scale
+MEL_SCALE_DB = 20.0
+FLOOR_DB = 10.0 * math.log10(A.MEL_FLOOR)  # -50 dB, the silence level of `audio.log_mel`
+CHECKPOINT_KIND = "n2s-lite speech autoencoder"
+
+PROFILES = {
+    # model size, crop length (frames at 100 Hz), batches, optimisation; smoke trains in ~30 s on one core
+    "smoke": dict(channels=48, blocks=2, latent_dim=32, stride=2, crop_frames=128, batch_size=8,
+                  steps_per_epoch=20, max_epochs=6, patience=3, lr=3e-3, gain_db=6.0, max_utterances=60),
+    "standard": dict(channels=128, blocks=3, latent_dim=48, stride=2, crop_frames=160, batch_size=16,
+                     steps_per_epoch=100, max_epochs=24, patience=4, lr=2e-3, gain_db=6.0, max_utterances=None),
+    "full": dict(channels=256, blocks=4, latent_dim=64, stride=2, crop_frames=256, batch_size=32,
+                 steps_per_epoch=200, max_epochs=200, patience=15, lr=1e-3, gain_db=6.0, max_utterances=None),
+}
+MODEL_KEYS = ("channels", "blocks", "latent_dim", "stride")
+
+
+def normalise(mel_db: torch.Tensor) -> torch.Tensor:
+    """dB log-mel -> network units (about -1 for silence, +2 for the loudest bins)."""
+    return (mel_db - MEL_CENTRE_DB) / MEL_SCALE_DB
+
+
+def denormalise(units: torch.Tensor) -> torch.Tensor:
+    """Network units -> dB log-mel."""
+    return units * MEL_SCALE_DB + MEL_CENTRE_DB
+
+
+class ChannelNorm(nn.LayerNorm):
+    """LayerNorm over the channels of each frame of a (B, C, T) tensor (independent of sequence length)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+
+
+class ResidualBlock(nn.Module):
+    """(B, C, T) -> (B, C, T): x + conv1x1(GELU(dilated conv(GELU(norm(x)))))."""
+
+    def __init__(self, channels: int, dilation: int, kernel: int = 5):
+        super().__init__()
+        self.body = nn.Sequential(ChannelNorm(channels), nn.GELU(),
+                                  nn.Conv1d(channels, channels, kernel, padding="same", dilation=dilation),
+                                  nn.GELU(), nn.Conv1d(channels, channels, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+def _blocks(channels: int, n: int) -> nn.Sequential:
+    """n residual blocks with dilations 1, 2, 4, ... (receptive field grows to 1 + 4 (2^n - 1) frames)."""
+    return nn.Sequential(*[ResidualBlock(channels, 2**i) for i in range(n)])
+
+
+class MelEncoder(nn.Module):
+    """(B, 80, T) network units -> (B, latent_dim, ceil(T / stride)) latent, layer-normed per frame."""
+
+    def __init__(self, channels: int, blocks: int, latent_dim: int, stride: int):
+        super().__init__()
+        self.stride = stride
+        self.inp = nn.Conv1d(A.N_MELS, channels, 5, padding="same")
+        self.fine = _blocks(channels, blocks)
+        self.down = nn.Conv1d(channels, channels, stride, stride=stride)
+        self.coarse = _blocks(channels, blocks)
+        self.out = nn.Sequential(ChannelNorm(channels), nn.GELU(), nn.Conv1d(channels, latent_dim, 1))
+        self.latent_norm = ChannelNorm(latent_dim, elementwise_affine=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.fine(self.inp(x))
+        h = F.pad(h, (0, -h.shape[-1] % self.stride), mode="replicate")
+        return self.latent_norm(self.out(self.coarse(self.down(h))))
+
+
+class MelDecoder(nn.Module):
+    """(B, latent_dim, T') latent -> (B, n_frames, 80) dB log-mel (n_frames <= stride * T')."""
+
+    def __init__(self, channels: int, blocks: int, latent_dim: int, stride: int):
+        super().__init__()
+        self.stride = stride
+        self.inp = nn.Conv1d(latent_dim, channels, 3, padding="same")
+        self.coarse = _blocks(channels, blocks)
+        self.up = nn.Conv1d(channels, channels, 2 * stride + 1, padding="same")
+        self.fine = _blocks(channels, blocks)
+        self.out = nn.Sequential(ChannelNorm(channels), nn.GELU(), nn.Conv1d(channels, A.N_MELS, 1))
+
+    def forward(self, z: torch.Tensor, n_frames: int) -> torch.Tensor:
+        h = self.coarse(self.inp(z))
+        h = self.up(h.repeat_interleave(self.stride, dim=-1)[..., :n_frames])
+        return denormalise(self.out(self.fine(h))).transpose(1, 2)
+
+
+class SpeechAutoencoder(nn.Module):
+    """Log-mel autoencoder; the latent runs at 100 / stride Hz with latent_dim channels.
+
+    decoder="mel": convolutional mel decoder; decoder="synth": `synthesizer.SynthesizerDecoder`
+    (formant synthesizer whose controls come from the latent; its mel output is what `decode` returns).
+    """
+
+    def __init__(self, latent_dim: int = 48, stride: int = 2, channels: int = 128, blocks: int = 3,
+                 decoder: str = "mel"):
+        super().__init__()
+        if decoder not in ("mel", "synth"):
+            raise ValueError(f"decoder must be 'mel' or 'synth', got {decoder!r}")
+        if stride < 1:
+            raise ValueError(f"stride must be a positive integer, got {stride}")
+        self.config = dict(latent_dim=latent_dim, stride=stride, channels=channels, blocks=blocks, decoder=decoder)
+        self.latent_dim, self.stride, self.decoder_kind = latent_dim, stride, decoder
+        self.encoder = MelEncoder(channels, blocks, latent_dim, stride)
+        if decoder == "mel":
+            self.decoder = MelDecoder(channels, blocks, latent_dim, stride)
+        else:
+            from .synthesizer import SynthesizerDecoder
+
+            self.decoder = SynthesizerDecoder(latent_dim=latent_dim, latent_stride=stride)
+        self.decoder_frozen = False
+
+    @property
+    def latent_rate(self) -> float:
+        """Latent frames per second."""
+        return A.FRAME_RATE / self.stride
+
+    def encode(self, mel: torch.Tensor) -> torch.Tensor:
+        """(B, T, 80) dB log-mel -> (B, ceil(T / stride), latent_dim) latent."""
+        _check_mel(mel)
+        return self.encoder(normalise(mel).transpose(1, 2)).transpose(1, 2)
+
+    def decode(self, z: torch.Tensor, n_frames: int) -> torch.Tensor:
+        """(B, T', latent_dim) latent -> (B, n_frames, 80) dB log-mel, with n_frames <= stride * T'."""
+        if z.ndim != 3 or z.shape[-1] != self.latent_dim or not 0 < n_frames <= z.shape[1] * self.stride:
+            raise ValueError(f"expected a (B, T', {self.latent_dim}) latent with T' >= n_frames / {self.stride}, "
+                             f"got shape {tuple(z.shape)} for n_frames={n_frames}")
+        if self.decoder_kind == "synth":
+            return self.decoder(z, n_frames)["mel"]
+        return self.decoder(z.transpose(1, 2), n_frames)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        """(B, T, 80) dB -> (B, T, 80) dB reconstruction."""
+        return self.decode(self.encode(mel), mel.shape[1])
+
+    def freeze_decoder(self) -> None:
+        """Phase 2: the decoder's parameters stop learning and it stays in eval mode."""
+        self.decoder.requires_grad_(False)
+        self.decoder_frozen = True
+        self.decoder.eval()
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.decoder_frozen:
+            self.decoder.eval()
+        return self
+
+
+def _check_mel(mel: torch.Tensor) -> None:
+    if mel.ndim != 3 or mel.shape[-1] != A.N_MELS or mel.shape[1] == 0:
+        raise InputError("<mel>", "mel", f"a (B, T, {A.N_MELS}) dB log-mel with T > 0", f"shape {tuple(mel.shape)}")
+
+
+def reconstruction_loss(pred_db: torch.Tensor, true_db: torch.Tensor) -> torch.Tensor:
+    """SmoothL1 (1 dB knee) on the log-mel + L1 on its time and frequency differences (Li et al. 2024).
+
+    Inputs (B, T, 80) dB; the loss is in network units (1 unit = 20 dB).
+    """
+    pred, true = normalise(pred_db), normalise(true_db)
+    level = F.smooth_l1_loss(pred, true, beta=1.0 / MEL_SCALE_DB)
+    time_diff = F.l1_loss(pred.diff(dim=1), true.diff(dim=1))
+    freq_diff = F.l1_loss(pred.diff(dim=2), true.diff(dim=2))
+    return level + time_diff + freq_diff
+
+
+# --------------------------------------------------------------------------------------------- training
+
+
+@dataclass
+class CropSampler:
+    """Random fixed-length crops of log-mels, reproducible per (seed, epoch).
+
+    Utterances are drawn in proportion to their length; shorter ones are padded with silence; each crop
+    gets a random gain of +-gain_db (a level shift of the whole log-mel, re-floored at the silence level).
+    """
+
+    mels: list  # of (T_i, 80) float32 dB arrays
+    crop_frames: int
+    batch_size: int
+    steps_per_epoch: int
+    gain_db: float
+    seed: int
+
+    def __call__(self, epoch: int):
+        rng = np.random.default_rng([self.seed, epoch])
+        lengths = np.array([len(m) for m in self.mels], dtype=np.float64)
+        for _ in range(self.steps_per_epoch):
+            picks = rng.choice(len(self.mels), size=self.batch_size, p=lengths / lengths.sum())
+            crops = np.stack([self._crop(self.mels[i], rng) for i in picks])
+            gains = rng.uniform(-self.gain_db, self.gain_db, size=(self.batch_size, 1, 1))
+            yield torch.from_numpy(np.maximum(crops + gains, FLOOR_DB).astype(np.float32))
+
+    def _crop(self, mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        excess = len(mel) - self.crop_frames
+        if excess >= 0:
+            start = rng.integers(0, excess + 1)
+            return mel[start:start + self.crop_frames]
+        out = np.full((self.crop_frames, A.N_MELS), FLOOR_DB, dtype=np.float32)
+        start = rng.integers(0, -excess + 1)
+        out[start:start + len(mel)] = mel
+        return out
+
+
+def corpus_mels(utterances, limit: int | None = None) -> list[np.ndarray]:
+    """Iterable of Utterance (audio (N,) float32 16 kHz) -> list of (T, 80) dB log-mels (first `limit`)."""
+    mels = [A.log_mel(u.audio) for u in list(utterances)[:limit]]
+    return [m for m in mels if len(m) > 0]
+
+
+def _mean_loss(model: SpeechAutoencoder, mels: list[np.ndarray]) -> float:
+    """Frame-weighted reconstruction loss over whole utterances (validation)."""
+    device = next(model.parameters()).device
+    total = 0.0
+    for mel in mels:
+        x = torch.from_numpy(mel)[None].to(device)
+        total += float(reconstruction_loss(model(x), x)) * len(mel)
+    return total / sum(len(m) for m in mels)
+
+
+def _batch_loss(model: SpeechAutoencoder, batch: torch.Tensor) -> torch.Tensor:
+    """Training loss of one (B, crop_frames, 80) dB batch."""
+    batch = batch.to(next(model.parameters()).device)
+    return reconstruction_loss(model(batch), batch)
+
+
+def fit_autoencoder(model: SpeechAutoencoder, train_mels: list, val_mels: list, settings: dict, seed: int = 0,
+                    checkpoint=None, max_epochs: int | None = None, progress: bool = True) -> list[dict]:
+    """Train `model` in place on crops of train_mels, early-stopped on val_mels; returns the history.
+
+    settings: a `PROFILES` entry (crop length, batches, learning rate, patience, epochs).
+    """
+    sampler = CropSampler(train_mels, settings["crop_frames"], settings["batch_size"],
+                          settings["steps_per_epoch"], settings["gain_db"], seed)
+    config = T.TrainConfig(max_epochs=max_epochs or settings["max_epochs"], lr=settings["lr"],
+                           patience=settings["patience"], seed=seed, progress=progress)
+    return T.fit(model, _batch_loss, sampler, lambda m: _mean_loss(m, val_mels), config,
+                 checkpoint=checkpoint, desc="autoencoder")
+
+
+def build(settings: str | dict = "smoke", decoder: str = "mel", seed: int = 0) -> SpeechAutoencoder:
+    """An untrained autoencoder of a profile's size (its name or its settings dict), initialised from `seed`."""
+    settings = PROFILES[settings] if isinstance(settings, str) else settings
+    seed_everything(seed)
+    return SpeechAutoencoder(decoder=decoder, **{k: settings[k] for k in MODEL_KEYS})
+
+
+def pretrain(corpus="asterisk", profile: str = "smoke", seed: int = 0, checkpoint=None, decoder: str = "mel",
+             progress: bool = True):
+    """Pre-train on the corpus's pre-training part only -> (model on CPU in eval mode, history).
+
+    Trains on `pretrain.split("train")`, early-stops on `pretrain.split("val")`; `pretrain.split("test")`
+    and every stimulus utterance (`corpora.pretraining_and_stimuli`) are never seen.
+    """
+    from . import corpora
+
+    if isinstance(corpus, str):
+        corpus = corpora.load(corpus)
+    pretrain_part, _stimuli = corpora.pretraining_and_stimuli(corpus)
+    limit = PROFILES[profile]["max_utterances"]
+    train_mels = corpus_mels(pretrain_part.split("train"), limit)
+    val_mels = corpus_mels(pretrain_part.split("val"), limit and max(limit // 4, 4))
+    if not train_mels or not val_mels:
+        raise InputError(corpus.name, "utterances", "enough speech for non-empty pre-training train and val splits",
+                         f"{len(train_mels)} train and {len(val_mels)} val utterances")
+    model = build(profile, decoder, seed)
+    history = fit_autoencoder(model, train_mels, val_mels, PROFILES[profile], seed, checkpoint, progress=progress)
+    return model.cpu().eval(), history
+
+
+def pretrained(profile: str = "smoke", corpus: str = "asterisk", seed: int = 0, decoder: str = "mel",
+               progress: bool = True) -> SpeechAutoencoder:
+    """The pre-trained autoencoder for this configuration, trained once and then loaded from the cache.
+
+    An interrupted pre-training resumes from its checkpoint in the cache directory.
+    """
+    config = dict(kind="speech_autoencoder", profile=profile, settings=PROFILES[profile], corpus=corpus,
+                  seed=seed, decoder=decoder, mel=A.mel_params())
+    resume = cache.cache_dir() / "autoencoder" / f"{cache.config_key(config)}.resume.pt"
+
+    def build_product(path: Path) -> None:
+        model, history = pretrain(corpus, profile, seed, resume, decoder, progress)
+        save(model, path, history=history)
+        resume.unlink(missing_ok=True)
+
+    return load(cache.cached("autoencoder", config, build_product, suffix=".pt"))
+
+
+# ---------------------------------------------------------------------------------------- files and audio
+
+
+def save(model: SpeechAutoencoder, path, history: list | None = None) -> Path:
+    """Write weights + the configuration that rebuilds the model (atomic; loads with weights_only=True)."""
+    return T.save_model(path, model, model.config, kind=CHECKPOINT_KIND, mel=A.mel_params(),
+                        history=history or [])
+
+
+def load(path) -> SpeechAutoencoder:
+    """Rebuild a model written by `save` (in eval mode, on CPU); `model.history` is its training history."""
+    payload = T.load_payload(path)
+    if payload.get("kind") != CHECKPOINT_KIND:
+        raise InputError(path, "kind", f"a {CHECKPOINT_KIND} checkpoint (written by autoencoder.save)",
+                         repr(payload.get("kind")))
+    if payload["mel"] != A.mel_params():
+        raise InputError(path, "mel", f"log-mel parameters {A.mel_params()}", str(payload["mel"]))
+    model = SpeechAutoencoder(**payload["config"])
+    model.load_state_dict(payload["state_dict"])
+    model.history = list(payload.get("history", []))
+    return model.eval()
+
+
+@torch.no_grad()
+def reconstruct_mel(model: SpeechAutoencoder, mel: np.ndarray) -> np.ndarray:
+    """(T, 80) dB log-mel -> (T, 80) dB reconstruction through the autoencoder."""
+    model.eval()
+    device = next(model.parameters()).device
+    return model(torch.as_tensor(mel, dtype=torch.float32, device=device)[None])[0].cpu().numpy()
+
+
+def resynthesize(model: SpeechAutoencoder, wave_16k: np.ndarray, n_iter: int = 32) -> np.ndarray:
+    """(N,) 16 kHz speech -> (N,) float32 speech: log-mel -> autoencoder -> Griffin-Lim."""
+    wave_16k = np.asarray(wave_16k, dtype=np.float32)
+    if wave_16k.ndim != 1 or len(wave_16k) < A.N_FFT:
+        raise InputError("<waveform>", "wave", f"a 1-D waveform of at least {A.N_FFT} samples (64 ms)",
+                         f"shape {wave_16k.shape}")
+    out = A.griffin_lim(reconstruct_mel(model, A.log_mel(wave_16k)), n_iter=n_iter)
+    return np.pad(out, (0, len(wave_16k) - len(out)))
+
+
+def resynthesize_file(checkpoint, in_path, out_path, overwrite: bool = False) -> Path:
+    """Speech file (any format soundfile reads, any sample rate) -> 16 kHz wav through the autoencoder.
+
+    Never replaces an existing out_path unless overwrite=True.
+    """
+    out_path = Path(out_path)
+    if out_path.exists() and not overwrite:
+        raise FileExistsError(f"{out_path}: exists already; refusing to overwrite it (use overwrite)")
+    wave = A.load_audio(in_path)
+    if len(wave) < A.N_FFT:
+        raise InputError(in_path, "audio", f"at least {A.N_FFT} samples at 16 kHz (64 ms)", f"{len(wave)} samples")
+    return A.save_audio(out_path, resynthesize(load(checkpoint), wave), overwrite=overwrite)

@@ -1,0 +1,192 @@
+"""`n2s bench`: the whole phase-2 experiment of a profile, written as one JSON file.
+
+The JSON holds, for every method and training seed, the per-sentence metrics and their means, the
+trained parameter count and training seconds; across seeds, the mean and standard deviation of each
+metric's sentence mean; the margins of "transfer" over every other method on spectrogram correlation
+and ESTOI, and whether each margin exceeds the across-seed spread (the larger of the two methods'
+across-seed standard deviations); the ceilings; the autoencoder's resynthesis quality on held-out real
+speech; wall time per stage; the machine and the versions.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from . import experiment as X
+from .adaptor import parameter_counts
+from .utils import atomic_path
+
+MARGIN_METRICS = ("spectrogram_r", "estoi")
+DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: trained once, reused
+
+
+class StageClock:
+    """Wall time of named stages, in seconds."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
+
+
+def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS) -> dict:
+    """Run every method for each seed on the profile's participant; write and return the results.
+
+    seeds: an int n (the first n seeds 0..n-1), a sequence of seeds, or None for the profile's seeds.
+    """
+    options = X.settings(profile)
+    seeds = _seeds(seeds, options["seeds"])
+    n_iter, workers = options["griffin_lim_iters"], os.cpu_count() or 1
+    clock = StageClock()
+    with clock.stage("total"):
+        with clock.stage("participant"):
+            rec = X.participant(profile)
+            test = X.split_trials(rec)["test"]
+        with clock.stage("autoencoder"):
+            ae = X.pretrained_autoencoder(profile)
+        with clock.stage("ceilings"):
+            ceilings = X.ceilings(rec, ae, n_iter=n_iter, workers=workers)
+        with clock.stage("autoencoder_quality"):
+            quality = X.autoencoder_quality(ae, options["autoencoder_test_utterances"], n_iter, workers)
+        runs = {name: {} for name in methods}
+        for name in methods:
+            for seed in seeds:
+                if name in DETERMINISTIC and runs[name]:
+                    runs[name][str(seed)] = next(iter(runs[name].values()))
+                    continue
+                runs[name][str(seed)] = _run_method(name, rec, test, profile, seed, ae, n_iter, workers, clock)
+    results = dict(
+        profile=profile, seeds=list(seeds), settings=options, lag_window_frames=[X.D.LAGS[0], X.D.LAGS[-1]],
+        data=_data_facts(rec), methods={name: dict(seeds=per_seed, across_seeds=_across_seeds(per_seed))
+                                        for name, per_seed in runs.items()},
+        margins=_margins(runs) if "transfer" in runs else {},
+        ceilings={name: X.summary(table) for name, table in ceilings.groupby("ceiling")},
+        autoencoder_resynthesis=X.summary(quality, ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")),
+        stage_seconds=clock.seconds, machine=_machine(), versions=_versions())
+    write_json(results, out)
+    return results
+
+
+def _seeds(seeds, default) -> list[int]:
+    if seeds is None:
+        return list(default)
+    if isinstance(seeds, int):
+        return list(range(seeds))
+    return [int(s) for s in seeds]
+
+
+def _run_method(name, rec, test, profile, seed, ae, n_iter, workers, clock) -> dict:
+    with clock.stage(f"train/{name}"):
+        decoder = X.train_method(name, rec, profile, seed, ae)
+        train_seconds = decoder.train_seconds
+    with clock.stage(f"evaluate/{name}"):
+        table = X.evaluate(decoder, test, vocode=True, rec=rec, n_iter=n_iter, workers=workers)
+    return dict(means={m: s["mean"] for m, s in X.summary(table).items()}, summary=X.summary(table),
+                per_sentence={m: table[m].round(5).tolist() for m in X.METRICS},
+                stimulus_ids=table["stimulus_id"].tolist(), n_parameters=int(decoder.n_parameters),
+                n_parameters_at_inference=_inference_parameters(decoder),
+                train_seconds=round(train_seconds, 3), epochs=len(getattr(decoder, "history", [])) or None)
+
+
+def _inference_parameters(decoder) -> int:
+    """Parameters used to decode, a frozen pre-trained decoder included (the encoder is not used)."""
+    network = getattr(decoder, "network", None)
+    if network is None:
+        return int(decoder.n_parameters)
+    if hasattr(network, "adaptor"):
+        counts = parameter_counts(decoder)
+        return counts["adaptor"] + counts["decoder"]
+    return X.D.n_parameters(network)
+
+
+def _across_seeds(per_seed: dict) -> dict:
+    """{metric: {mean, std, n}} of the per-seed sentence means."""
+    out = {}
+    for metric in X.METRICS:
+        values = np.array([run["means"][metric] for run in per_seed.values()], dtype=np.float64)
+        out[metric] = dict(mean=float(values.mean()), std=float(values.std()), n=int(values.size))
+    out["n_parameters"] = next(iter(per_seed.values()))["n_parameters"]
+    out["train_seconds"] = float(np.mean([run["train_seconds"] for run in per_seed.values()]))
+    return out
+
+
+def _margins(runs: dict) -> dict:
+    """Transfer minus every other method, on MARGIN_METRICS: difference of across-seed means, the spread
+    it is compared with, and the per-seed paired differences."""
+    transfer = runs["transfer"]
+    margins = {}
+    for name, other in runs.items():
+        if name == "transfer":
+            continue
+        margins[name] = {}
+        for metric in MARGIN_METRICS:
+            a = np.array([transfer[s]["means"][metric] for s in transfer])
+            b = np.array([other[s]["means"][metric] for s in transfer])
+            margin, spread = float(a.mean() - b.mean()), float(max(a.std(), b.std()))
+            margins[name][metric] = dict(margin=margin, spread=spread, exceeds_spread=bool(margin > spread),
+                                         paired=(a - b).round(5).tolist())
+    return margins
+
+
+def _data_facts(rec) -> dict:
+    trials = X.split_trials(rec)
+    return dict(minutes=round(rec.duration / 60, 3), n_electrodes=rec.n_electrodes,
+                n_good_electrodes=int(rec.good_electrodes().sum()),
+                trials={split: len(t) for split, t in trials.items()},
+                minutes_per_split={split: round(sum(len(x.mel) for x in t) / 6000, 3) for split, t in trials.items()},
+                test_sentences=len({t.stimulus_id for t in trials["test"]}))
+
+
+def _machine() -> dict:
+    return dict(cpu_count=os.cpu_count(), platform=platform.platform(), processor=platform.processor(),
+                omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
+
+
+def _versions() -> dict:
+    import librosa
+    import pystoi
+    import torch
+
+    return dict(python=sys.version.split()[0], torch=torch.__version__, numpy=np.__version__,
+                librosa=librosa.__version__, pystoi=getattr(pystoi, "__version__", "unknown"),
+                n2s_lite=__version__, git_commit=_git_commit(), torch_threads=torch.get_num_threads())
+
+
+def _git_commit() -> str | None:
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                                text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def write_json(results: dict, out) -> Path:
+    """Write results as indented JSON, atomically."""
+    out = Path(out)
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(results, indent=2, default=_plain))
+    return out
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)

@@ -1,0 +1,163 @@
+"""What every neural decoder (adaptor, MLP, LSTM-CNN) shares: the lag window, training windows,
+the training loop around `train.fit`, and the `NeuralDecoder` that predicts a log-mel from high-gamma.
+
+Lag window. Cortical high-gamma follows the sound by roughly 50-300 ms, so the mel frame at time t is
+best read from high-gamma at t .. t + 300 ms. Every non-causal method sees frames t - 10 .. t + 30
+(100 ms back, 300 ms ahead); causal ones see t - 40 .. t (no future). Ridge gets the same lags.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import train as T
+from .errors import InputError
+from .losses import spectrogram_loss
+from .utils import pick_device
+
+LOOKBACK = 10  # frames (100 ms) of past high-gamma every method sees
+LOOKAHEAD = 30  # frames (300 ms) of future high-gamma a non-causal method sees
+LAGS = tuple(range(-LOOKBACK, LOOKAHEAD + 1))  # offsets of high-gamma frames used for mel frame t
+
+
+@dataclass
+class TrainingSettings:
+    """Optimisation shared by every neural method (the same budget for each)."""
+
+    window: int = 200  # frames per training window (2 s)
+    batch_size: int = 16
+    max_epochs: int = 40
+    patience: int = 6
+    lr: float = 2e-3
+    weight_decay: float = 1e-2
+    dropout: float = 0.2
+
+    def train_config(self, seed: int, progress: bool = False) -> T.TrainConfig:
+        return T.TrainConfig(max_epochs=self.max_epochs, lr=self.lr, weight_decay=self.weight_decay,
+                             patience=self.patience, seed=seed, progress=progress)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class LaggedConv(nn.Module):
+    """(B, E, T) -> (B, C, T): one convolution over high-gamma frames t - lookback .. t + lookahead.
+
+    Equivalent to a linear layer applied to the stacked lag window of every frame (zero outside the trial).
+    """
+
+    def __init__(self, n_in: int, n_out: int, lookback: int, lookahead: int):
+        super().__init__()
+        self.lookback, self.lookahead = lookback, lookahead
+        self.conv = nn.Conv1d(n_in, n_out, lookback + lookahead + 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.pad(x, (self.lookback, self.lookahead)))
+
+
+def lag_window(causal: bool) -> tuple[int, int]:
+    """(lookback, lookahead) in frames for a causal or non-causal method; both span 41 frames."""
+    return (LOOKBACK + LOOKAHEAD, 0) if causal else (LOOKBACK, LOOKAHEAD)
+
+
+def n_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters (all, or only those that learn)."""
+    return int(sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only))
+
+
+class WindowSampler:
+    """Random fixed-length (high-gamma, mel) windows from training trials, reproducible per (seed, epoch).
+
+    Trials are laid end to end and windows drawn uniformly from that stream, so every frame is equally
+    likely; one epoch holds about as many frames as the trials do.
+    """
+
+    def __init__(self, trials, window: int, batch_size: int, seed: int):
+        self.hg = np.concatenate([t.hg for t in trials]).astype(np.float32)
+        self.mel = np.concatenate([t.mel for t in trials]).astype(np.float32)
+        if len(self.hg) < window:
+            raise InputError("<trials>", "trials", f"at least {window} frames of training data", f"{len(self.hg)}")
+        self.window, self.batch_size, self.seed = window, batch_size, seed
+        self.steps = max(1, round(len(self.hg) / (window * batch_size)))
+
+    def __call__(self, epoch: int):
+        rng = np.random.default_rng([self.seed, epoch])
+        for _ in range(self.steps):
+            starts = rng.integers(0, len(self.hg) - self.window + 1, size=self.batch_size)
+            take = starts[:, None] + np.arange(self.window)
+            yield torch.from_numpy(self.hg[take]), torch.from_numpy(self.mel[take])
+
+
+def check_trials(trials, n_electrodes: int | None = None) -> None:
+    """Raise InputError unless trials is a non-empty list of Trial with (T, E) hg and (T, 80) mel."""
+    if not trials:
+        raise InputError("<trials>", "trials", "at least one trial", "none")
+    for i, t in enumerate(trials):
+        if t.hg.ndim != 2 or t.mel.ndim != 2 or len(t.hg) != len(t.mel) or t.mel.shape[1] != 80:
+            raise InputError(f"<trial {i}>", "hg/mel", "(T, E) high-gamma and (T, 80) mel of equal length",
+                             f"{t.hg.shape} and {t.mel.shape}")
+        if n_electrodes is not None and t.hg.shape[1] != n_electrodes:
+            raise InputError(f"<trial {i}>", "hg", f"{n_electrodes} electrodes", f"{t.hg.shape[1]}")
+
+
+@torch.no_grad()
+def validation_loss(network: nn.Module, trials) -> float:
+    """Frame-weighted `spectrogram_loss` of the network's mel over whole validation trials."""
+    device = next(network.parameters()).device
+    total = sum(float(spectrogram_loss(network(_batch(t.hg, device)), _batch(t.mel, device))) * len(t.mel)
+                for t in trials)
+    return total / sum(len(t.mel) for t in trials)
+
+
+def _batch(array: np.ndarray, device="cpu") -> torch.Tensor:
+    """(T, C) array -> (1, T, C) float32 tensor on `device`."""
+    return torch.as_tensor(np.asarray(array, dtype=np.float32), device=device)[None]
+
+
+def train_network(network: nn.Module, train_trials, val_trials, settings: TrainingSettings, seed: int,
+                  batch_loss: Callable | None = None, checkpoint=None, desc: str = "decoder",
+                  progress: bool = False) -> list[dict]:
+    """Train a (B, T, E) -> (B, T, 80) dB network on windows of train_trials, early-stopped on val_trials.
+
+    batch_loss(network, hg, mel) -> scalar defaults to `spectrogram_loss`. Returns the history; the
+    network keeps its best (validation) weights and is left on the CPU in eval mode.
+    """
+    check_trials(train_trials)
+    check_trials(val_trials)
+    batch_loss = batch_loss or (lambda net, hg, mel: spectrogram_loss(net(hg), mel))
+    sampler = WindowSampler(train_trials, settings.window, settings.batch_size, seed)
+    config = settings.train_config(seed, progress)
+    device = pick_device(config.device)
+    history = T.fit(network, lambda net, batch: batch_loss(net, *(x.to(device) for x in batch)), sampler,
+                    lambda net: validation_loss(net, val_trials), config, checkpoint=checkpoint, desc=desc)
+    network.cpu().eval()
+    return history
+
+
+class NeuralDecoder:
+    """A trained network (B, T, E) z-scored high-gamma -> (B, T, 80) dB log-mel, used trial by trial."""
+
+    def __init__(self, name: str, network: nn.Module, history: list | None = None, train_seconds: float | None = None):
+        self.name, self.network, self.history = name, network.eval(), history or []
+        self.train_seconds = train_seconds  # wall time of the training that made it, if known
+
+    @property
+    def n_parameters(self) -> int:
+        """Parameters that were trained for the neural data (a frozen pre-trained decoder is not counted)."""
+        return n_parameters(self.network, trainable_only=True)
+
+    @torch.no_grad()
+    def predict(self, hg: np.ndarray) -> np.ndarray:
+        """(T, E) z-scored high-gamma -> (T, 80) float32 dB log-mel."""
+        hg = np.asarray(hg, dtype=np.float32)
+        if hg.ndim != 2:
+            raise InputError("<high_gamma>", "hg", "a (T, E) array", f"shape {hg.shape}")
+        return self.network(_batch(hg))[0].numpy()
+
+    def __repr__(self) -> str:
+        return f"NeuralDecoder({self.name!r}, {self.n_parameters} trained parameters)"

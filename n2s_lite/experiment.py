@@ -1,0 +1,288 @@
+"""The phase-2 comparison, shared by `n2s bench` and the notebooks: one participant, six methods, one test set.
+
+    rec = participant("standard")                       # simulated listening experiment (cached)
+    ae = autoencoder.pretrained("standard")              # phase 1, on speech disjoint from the stimuli
+    decoder = train_method("transfer", rec, "standard", seed=0, ae=ae)
+    table = evaluate(decoder, split_trials(rec)["test"], rec=rec)   # one row per test sentence
+
+Fairness rules (every method): the same training/validation/test trials and the same z-scored high-gamma
+(`data.trial_arrays`), the same lag window (`decoding.LAGS`, t - 100 ms .. t + 300 ms; the causal adaptor
+t - 400 ms .. t), hyper-parameters chosen on validation trials only (ridge penalty; early stopping of the
+networks, which share one optimisation budget `TrainingSettings`), the same vocoder (`audio.griffin_lim`)
+and the same metrics on the same test sentences. Test trials are touched only by `evaluate`.
+"""
+from __future__ import annotations
+
+import functools
+import time
+
+import numpy as np
+import pandas as pd
+
+from . import audio as A
+from . import cache, data, metrics
+from . import decoding as D
+
+CORPUS = "asterisk"
+METHODS = ("transfer", "transfer_causal", "ridge", "mlp", "lstm_cnn", "scratch")
+METRICS = ("spectrogram_r", "flattened_r", "mcd_db", "stoi", "estoi", "top1", "top5")
+MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms after silence removal
+
+PROFILES = {
+    # minutes of simulated listening, electrodes, training seeds of the bench, autoencoder profile, the
+    # optimisation budget shared by every network, network sizes, phase-2 loss weights (`adaptor.LossWeights`),
+    # Griffin-Lim iterations, held-out utterances for the autoencoder's resynthesis quality
+    "smoke": dict(
+        minutes=3.0, n_electrodes=32, seeds=(0,), autoencoder="smoke",
+        training=dict(window=128, batch_size=8, max_epochs=3, patience=2),
+        adaptor=dict(channels=24, hidden=32), loss=dict(), mlp=dict(hidden=64), lstm_cnn=dict(channels=24, hidden=32),
+        griffin_lim_iters=8, autoencoder_test_utterances=4),
+    "standard": dict(
+        minutes=20.0, n_electrodes=64, seeds=(0, 1, 2), autoencoder="standard",
+        training=dict(window=200, batch_size=16, max_epochs=30, patience=5),
+        # latent alignment off: validation spectrogram r 0.675 without it vs 0.662 (weight 1) and 0.661 (0.1)
+        adaptor=dict(channels=64, hidden=96), loss=dict(latent=0.0), mlp=dict(hidden=256),
+        lstm_cnn=dict(channels=64, hidden=96), griffin_lim_iters=32, autoencoder_test_utterances=40),
+    "full": dict(
+        minutes=20.0, n_electrodes=64, seeds=(0, 1, 2, 3, 4), autoencoder="full",
+        training=dict(window=300, batch_size=32, max_epochs=200, patience=20, lr=1e-3),
+        adaptor=dict(channels=128, hidden=256), loss=dict(), mlp=dict(hidden=512),
+        lstm_cnn=dict(channels=128, hidden=256), griffin_lim_iters=64, autoencoder_test_utterances=None),
+}
+
+
+def settings(profile: str) -> dict:
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
+    return PROFILES[profile]
+
+
+# --------------------------------------------------------------------------------------------------- data
+@functools.lru_cache(maxsize=4)
+def participant(profile: str = "smoke", seed: int = 0):
+    """The default simulated participant of a profile: listening to the stimulus half of the corpus.
+
+    Cached on disk, keyed by the settings and (through `cache.config_key`) the package's source code,
+    so a recalibrated simulator never serves a stale recording.
+    """
+    from . import corpora, io, neuro
+
+    config = dict(kind="participant", corpus=CORPUS, minutes=settings(profile)["minutes"],
+                  n_electrodes=settings(profile)["n_electrodes"], seed=seed, mel=A.mel_params())
+
+    def simulate(path):
+        _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load(CORPUS))
+        rec = neuro.simulate_listening(stimuli, minutes=config["minutes"], n_electrodes=config["n_electrodes"],
+                                       seed=seed)
+        io.save(rec, path, overwrite=True)
+
+    return io.load(cache.cached("participant", config, simulate))
+
+
+def split_trials(rec) -> dict:
+    """{'train', 'val', 'test'} -> list of `data.Trial`, z-scored with training statistics only."""
+    stats = data.neural_stats(rec)
+    return {split: data.trial_arrays(rec, split, stats) for split in ("train", "val", "test")}
+
+
+def first_minutes(trials: list, minutes: float) -> list:
+    """The first trials (in recording order) holding up to `minutes` of frames (at least one trial)."""
+    budget = minutes * 60 * A.FRAME_RATE
+    lengths = np.cumsum([len(t.mel) for t in sorted(trials, key=lambda t: t.start)])
+    return sorted(trials, key=lambda t: t.start)[: max(1, int(np.searchsorted(lengths, budget, side="right")))]
+
+
+# ------------------------------------------------------------------------------------------------ methods
+def training_settings(profile: str) -> D.TrainingSettings:
+    return D.TrainingSettings(**settings(profile)["training"])
+
+
+def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", seed: int = 0, ae=None):
+    """Train method `name` (one of METHODS) on Trial lists -> decoder with .predict(hg) -> (T, 80) and .n_parameters."""
+    from .adaptor import LossWeights, train_adaptor
+    from .baselines import RidgeDecoder
+    from .baselines.neural import train_baseline
+
+    options = settings(profile)
+    if name == "ridge":
+        return RidgeDecoder(lags=D.LAGS).fit(train, val)
+    if name in ("mlp", "lstm_cnn"):
+        return train_baseline(name, train, val, training_settings(profile), seed, **options[name])
+    if name in ("transfer", "transfer_causal", "scratch"):
+        ae = ae if ae is not None else pretrained_autoencoder(profile)
+        return train_adaptor(ae, train, val, training_settings(profile), seed, causal=name == "transfer_causal",
+                             pretrained=name != "scratch", weights=LossWeights(**options["loss"]), **options["adaptor"])
+    raise ValueError(f"method must be one of {METHODS}, got {name!r}")
+
+
+def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None, minutes: float | None = None):
+    """Train method `name` on `rec`'s training trials (the first `minutes` of them if given), validation on its val trials.
+
+    Trained networks are cached on disk, keyed by the recording's content, the method, the profile's
+    settings, the seed and the autoencoder's weights, so `n2s bench` and every notebook share them
+    (`decoder.train_seconds` keeps the time of the training that made it). Ridge is fitted directly.
+    """
+    from . import adaptor
+    from .baselines import neural
+
+    trials = split_trials(rec)
+    train = trials["train"] if minutes is None else first_minutes(trials["train"], minutes)
+
+    def fit():
+        started = time.perf_counter()
+        decoder = train_on_trials(name, train, trials["val"], profile, seed, ae)
+        decoder.train_seconds = time.perf_counter() - started
+        return decoder
+
+    if name not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {name!r}")
+    if name == "ridge":
+        return fit()
+    uses_autoencoder = name in ("transfer", "transfer_causal", "scratch")
+    if uses_autoencoder and ae is None:
+        ae = pretrained_autoencoder(profile)
+    module = adaptor if uses_autoencoder else neural
+    config = dict(kind="decoder", method=name, settings=settings(profile), seed=seed, minutes=minutes,
+                  recording=_array_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
+                  autoencoder=_array_digest(*[p.detach().numpy() for p in ae.state_dict().values()])
+                  if uses_autoencoder else None)
+    return module.load(cache.cached("decoder", config, lambda path: module.save(fit(), path), suffix=".pt"))
+
+
+def _array_digest(*parts) -> str:
+    """sha256 of arrays / bytes, to key cached products by the data they were made from."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else np.ascontiguousarray(part).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def pretrained_autoencoder(profile: str = "smoke"):
+    """Phase 1 for this profile (cached): trained on the pre-training half of the corpus only."""
+    from . import autoencoder
+
+    return autoencoder.pretrained(settings(profile)["autoencoder"], corpus=CORPUS, seed=0, progress=False)
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+def reference_audio(rec, trial) -> np.ndarray:
+    """(T * 160,) float32 the participant heard during `trial`."""
+    return np.asarray(rec.audio[trial.start * A.HOP:(trial.start + len(trial.mel)) * A.HOP], np.float32)
+
+
+def predict_all(decoder, trials: list) -> list[np.ndarray]:
+    """(T_i, 80) dB prediction for every trial."""
+    return [np.asarray(decoder.predict(t.hg), np.float32) for t in trials]
+
+
+def evaluate(decoder_or_predictions, trials: list, vocode: bool = True, rec=None, n_iter: int = 32,
+             workers: int = 1) -> pd.DataFrame:
+    """One row per trial: spectrogram_r, flattened_r, mcd_db, identification rank/top1/top5 and, with
+    vocode=True, STOI and ESTOI of the Griffin-Lim waveform against the audio heard (needs `rec`;
+    `workers` processes share the vocoding).
+
+    decoder_or_predictions: an object with .predict(hg) or a list of (T_i, 80) dB mels, one per trial.
+    Identification ranks each decoded sentence among the distinct sentences of `trials` (ties with a
+    repeat of the same sentence do not count against it).
+    """
+    predictions = (decoder_or_predictions if isinstance(decoder_or_predictions, (list, tuple))
+                   else predict_all(decoder_or_predictions, trials))
+    if len(predictions) != len(trials):
+        raise ValueError(f"{len(predictions)} predictions for {len(trials)} trials")
+    if vocode and rec is None:
+        raise ValueError("vocode=True needs the recording (rec=...) for the audio each trial played")
+    ranks = metrics.identification_ranks([t.mel for t in trials], predictions)
+    table = pd.DataFrame([dict(stimulus_id=t.stimulus_id, text=t.text, start=t.start, n_frames=len(t.mel),
+                               spectrogram_r=metrics.spectrogram_correlation(t.mel, pred),
+                               flattened_r=metrics.flattened_correlation(t.mel, pred),
+                               mcd_db=metrics.mel_cepstral_distortion(t.mel, pred),
+                               rank=int(rank), top1=float(rank < 1), top5=float(rank < 5))
+                          for t, pred, rank in zip(trials, predictions, ranks)])
+    if vocode:
+        jobs = [(pred, reference_audio(rec, t), n_iter) for t, pred in zip(trials, predictions)]
+        table[["stoi", "estoi"]] = _parallel_map(vocoded_intelligibility, jobs, workers)
+    return table
+
+
+def vocoded_intelligibility(job: tuple) -> tuple[float, float]:
+    """(mel (T, 80) dB, heard (T * 160,) audio, Griffin-Lim iterations) -> (STOI, ESTOI) of the vocoded mel."""
+    mel, heard, n_iter = job
+    wave = A.griffin_lim(mel, n_iter=n_iter)
+    return metrics.stoi(heard, wave), metrics.stoi(heard, wave, extended=True)
+
+
+def _parallel_map(function, jobs: list, workers: int) -> list:
+    """map() over `workers` forked processes (NumPy-only work), or in this process when workers <= 1."""
+    if workers <= 1 or len(jobs) < 2:
+        return [function(job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(function, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+
+
+def ceilings(rec, ae, vocode: bool = True, n_iter: int = 32, workers: int = 1) -> pd.DataFrame:
+    """Upper bounds on the test sentences: the autoencoder's resynthesis of the true mel ('autoencoder')
+    and Griffin-Lim of the true mel itself ('griffin_lim'). Column `ceiling` names the row's bound."""
+    from .autoencoder import reconstruct_mel
+
+    test = split_trials(rec)["test"]
+    bounds = {"autoencoder": [reconstruct_mel(ae, t.mel) for t in test], "griffin_lim": [t.mel for t in test]}
+    return pd.concat([evaluate(mels, test, vocode, rec, n_iter, workers).assign(ceiling=name) for name, mels in bounds.items()],
+                     ignore_index=True)
+
+
+def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, workers: int = 1) -> pd.DataFrame:
+    """Resynthesis of held-out real speech (the pre-training half's test split, never seen in phase 1):
+    one row per utterance with spectrogram_r, mcd_db, and STOI/ESTOI of autoencoder + Griffin-Lim and,
+    for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi)."""
+    from . import corpora
+    from .autoencoder import reconstruct_mel
+
+    pretrain, _stimuli = corpora.pretraining_and_stimuli(corpora.load(CORPUS))
+    held_out = [u for u in list(pretrain.split("test"))[:n_utterances] if A.n_frames(len(u.audio)) >= MIN_FRAMES]
+    mels = [A.log_mel(u.audio) for u in held_out]
+    recons = [reconstruct_mel(ae, mel) for mel in mels]
+    heard = [u.audio[: len(mel) * A.HOP] for u, mel in zip(held_out, mels)]
+    table = pd.DataFrame(dict(id=[u.id for u in held_out],
+                              spectrogram_r=[metrics.spectrogram_correlation(m, r) for m, r in zip(mels, recons)],
+                              mcd_db=[metrics.mel_cepstral_distortion(m, r) for m, r in zip(mels, recons)]))
+    for prefix, source in (("", recons), ("gl_", mels)):
+        jobs = [(mel, wave, n_iter) for mel, wave in zip(source, heard)]
+        table[[f"{prefix}stoi", f"{prefix}estoi"]] = _parallel_map(vocoded_intelligibility, jobs, workers)
+    return table
+
+
+def summary(table: pd.DataFrame, columns=METRICS) -> dict:
+    """Per-sentence table -> {metric: metrics.summarise(values)} for the columns present."""
+    return {c: metrics.summarise(table[c]) for c in columns if c in table}
+
+
+# ------------------------------------------------------------------------------------------- data amount
+def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHODS, seed: int = 0,
+               vocode: bool = False) -> pd.DataFrame:
+    """Train each method on the first k minutes of training trials (same validation and test trials).
+
+    Returns one row per (minutes, method) with the mean of each metric over test sentences, the minutes
+    actually used (capped by the recording) and the training seconds.
+    """
+    rec = participant(profile)
+    ae = pretrained_autoencoder(profile) if any(m != "ridge" for m in methods) else None
+    trials = split_trials(rec)
+    available = sum(len(t.mel) for t in trials["train"]) / A.FRAME_RATE / 60
+    rows = []
+    for k in minutes:
+        train = first_minutes(trials["train"], k)
+        used = sum(len(t.mel) for t in train) / A.FRAME_RATE / 60
+        everything = len(train) == len(trials["train"])  # then it is the model `n2s bench` trains (cached)
+        for name in methods:
+            decoder = train_method(name, rec, profile, seed, ae, minutes=None if everything else k)
+            seconds = decoder.train_seconds
+            table = evaluate(decoder, trials["test"], vocode, rec, settings(profile)["griffin_lim_iters"])
+            means = {m: s["mean"] for m, s in summary(table).items()}
+            rows.append(dict(minutes=k, minutes_used=used, minutes_available=available, method=name,
+                             train_seconds=seconds, n_parameters=decoder.n_parameters, **means))
+    return pd.DataFrame(rows)

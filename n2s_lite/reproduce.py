@@ -1,0 +1,202 @@
+"""Regenerate every figure: run the notebooks in order with papermill and write figures/MANIFEST.json.
+
+Each notebook starts with `start_notebook(profile, seed, figures_dir)` (prints and records how it runs)
+and ends with `save_results(number, results, figures_dir)` (its key numbers as `results_NN.json` next to
+its figures). `reproduce` executes the notebooks into a directory outside the source tree, then gathers
+those JSON files, the run's settings and per-notebook wall times into the manifest.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__, profiles
+from .errors import N2SError
+from .utils import atomic_path, pick_device, seed_everything
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+NOTEBOOK_NAME = re.compile(r"^(\d{2})_[A-Za-z0-9_]+\.ipynb$")
+KERNEL_NAME = "python3"
+MANIFEST = "MANIFEST.json"
+RECORDED_PACKAGES = ("n2s-lite", "torch", "numpy", "scipy", "librosa", "pystoi", "auraloss", "pandas",
+                     "matplotlib", "seaborn", "papermill", "nbclient", "ipykernel")
+
+
+class NotebookFailed(N2SError, RuntimeError):
+    """A notebook raised: names the notebook, the failing cell (its source, and its execution count
+    `In [n]` as shown in the executed copy) and the error."""
+
+    def __init__(self, notebook: str, exec_count: int, source: str, ename: str, evalue: str, executed: Path):
+        self.notebook, self.exec_count, self.source = notebook, exec_count, source
+        self.ename, self.evalue, self.executed = ename, evalue, executed
+        indented = "\n".join("    " + line for line in source.splitlines())
+        super().__init__(f"notebook {notebook} failed in cell In [{exec_count}]:\n{indented}\n{ename}: {evalue}\n"
+                         f"(the executed copy with the full traceback is {executed})")
+
+
+# ------------------------------------------------------------------------------------ inside a notebook
+@dataclass(frozen=True)
+class NotebookRun:
+    """How a notebook runs: resolved profile, seed, where its figures go, device, package version."""
+
+    profile: str
+    seed: int
+    figures_dir: Path
+    device: str
+    version: str = __version__
+
+    def __str__(self) -> str:
+        return (f"profile={self.profile} seed={self.seed} n2s_lite={self.version} device={self.device} "
+                f"figures_dir={self.figures_dir}")
+
+
+def start_notebook(profile: str, seed: int, figures_dir) -> NotebookRun:
+    """Resolve the profile, seed every random source, create figures_dir, print and return the settings."""
+    run = NotebookRun(profile=profiles.resolve(profile), seed=int(seed), figures_dir=Path(figures_dir),
+                      device=pick_device())
+    seed_everything(run.seed)
+    run.figures_dir.mkdir(parents=True, exist_ok=True)
+    print(run)
+    return run
+
+
+def save_results(number: int, results: dict, run: NotebookRun) -> Path:
+    """Write a notebook's key numbers as figures_dir/results_NN.json, with profile and seed.
+
+    numpy values, pandas tables (as lists of rows) and paths are converted; NaN becomes null (strict JSON).
+    """
+    path = run.figures_dir / f"results_{int(number):02d}.json"
+    payload = dict(notebook=int(number), profile=run.profile, seed=run.seed, version=run.version, results=results)
+    plain = json.loads(json.dumps(payload, default=_jsonable), parse_constant=lambda _constant: None)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(plain, indent=2, sort_keys=True, allow_nan=False))
+    return path
+
+
+def _jsonable(value):
+    """numpy scalars and arrays, pandas objects and paths -> JSON-serialisable values."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict(orient="records") if hasattr(value, "columns") else value.to_dict()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+# ------------------------------------------------------------------------------------------ the runner
+def list_notebooks(notebooks_dir=NOTEBOOKS_DIR) -> dict[int, Path]:
+    """Notebooks named NN_<what>.ipynb in notebooks_dir, by number, in reading order."""
+    notebooks_dir = Path(notebooks_dir)
+    if not notebooks_dir.is_dir():
+        raise FileNotFoundError(f"{notebooks_dir}: no notebooks directory (n2s reproduce runs from a source checkout)")
+    found = {}
+    for path in sorted(notebooks_dir.glob("*.ipynb")):
+        match = NOTEBOOK_NAME.match(path.name)
+        if match:
+            number = int(match.group(1))
+            if number in found:
+                raise ValueError(f"{notebooks_dir}: two notebooks numbered {number:02d}: {found[number].name}, {path.name}")
+            found[number] = path
+    return dict(sorted(found.items()))
+
+
+def select_notebooks(notebooks: dict[int, Path], only=None) -> dict[int, Path]:
+    """The notebooks numbered in `only` (all when None or empty); unknown numbers are an error."""
+    if not only:
+        return notebooks
+    unknown = sorted(set(only) - set(notebooks))
+    if unknown:
+        raise ValueError(f"no notebook numbered {unknown}; available: {sorted(notebooks)}")
+    return {n: notebooks[n] for n in sorted(set(only))}
+
+
+def reproduce(profile: str = "auto", only=None, executed_dir="runs/executed", figures_dir="figures",
+              seed: int = 0, notebooks_dir=NOTEBOOKS_DIR) -> dict:
+    """Execute the notebooks in order with papermill; write figures and figures_dir/MANIFEST.json; return it.
+
+    Parameters passed to each notebook (those it declares): profile (resolved: 'auto' is 'full' on a
+    GPU, else 'standard'), seed, figures_dir (absolute) and interactive=False. Executed copies go to
+    executed_dir, which must lie outside notebooks_dir. The first failing notebook stops the run with
+    NotebookFailed.
+    """
+    import papermill
+    from tqdm.auto import tqdm
+
+    profile = profiles.resolve(profile)
+    notebooks_dir, executed_dir, figures_dir = (Path(p).resolve() for p in (notebooks_dir, executed_dir, figures_dir))
+    if executed_dir == notebooks_dir or notebooks_dir in executed_dir.parents:
+        raise ValueError(f"executed_dir {executed_dir} is inside the notebooks' source directory; choose another")
+    selected = select_notebooks(list_notebooks(notebooks_dir), only)
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    offered = dict(profile=profile, seed=int(seed), figures_dir=str(figures_dir), interactive=False)
+    wall_times = {}
+    bar = tqdm(selected.values(), desc=f"n2s reproduce ({profile})", unit="notebook")
+    for source in bar:
+        bar.set_postfix_str(source.name)
+        declared = papermill.inspect_notebook(str(source))
+        parameters = {k: v for k, v in offered.items() if k in declared}
+        executed = executed_dir / source.name
+        started = time.perf_counter()
+        try:
+            papermill.execute_notebook(str(source), str(executed), parameters=parameters, kernel_name=KERNEL_NAME,
+                                       cwd=str(notebooks_dir), progress_bar=False)
+        except papermill.PapermillExecutionError as exc:
+            raise NotebookFailed(source.name, exc.exec_count, exc.source, exc.ename, exc.evalue, executed) from None
+        wall_times[source.name] = round(time.perf_counter() - started, 1)
+    return write_manifest(figures_dir, profile, int(seed), wall_times)
+
+
+def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict) -> dict:
+    """Gather results_NN.json and the run's provenance into figures_dir/MANIFEST.json; return the manifest.
+
+    Wall times of notebooks not run this time are kept from an earlier manifest of the same profile and
+    seed (e.g. after `--only 6`), so the manifest always describes the figures in the directory.
+    """
+    figures_dir = Path(figures_dir)
+    previous = _read_json(figures_dir / MANIFEST)
+    if previous.get("profile") == profile and previous.get("seed") == seed:
+        wall_times = {**previous.get("notebook_seconds", {}), **wall_times}
+    results = {path.stem: _read_json(path) for path in sorted(figures_dir.glob("results_*.json"))}
+    manifest = dict(
+        profile=profile, seed=seed, commit=_git_commit(), device=pick_device(),
+        python=platform.python_version(), platform=platform.platform(), packages=_package_versions(),
+        notebook_seconds=dict(sorted(wall_times.items())),
+        figures=sorted(p.name for p in figures_dir.iterdir() if p.name.startswith("fig")),
+        results_table=results.get("results_06", {}).get("results", {}).get("table"),
+        results=results,
+    )
+    with atomic_path(figures_dir / MANIFEST) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2, default=str))
+    return manifest
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _git_commit() -> str | None:
+    """HEAD commit of the source checkout, with '-dirty' when tracked files changed; None outside git."""
+    try:
+        run = dict(cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=10)
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], **run).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], **run).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def _package_versions() -> dict:
+    versions = {}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions

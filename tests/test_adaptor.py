@@ -1,0 +1,114 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from phase2_fakes import fake_splits, tiny_autoencoder
+
+from n2s_lite import adaptor
+from n2s_lite import decoding as D
+
+SETTINGS = D.TrainingSettings(window=64, batch_size=8, max_epochs=3, patience=3)
+SIZE = dict(channels=12, hidden=16)
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return fake_splits()
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("n_frames", [1, 37, 64])
+def test_adaptor_maps_high_gamma_to_the_latent_grid(causal, n_frames):
+    net = adaptor.Adaptor(n_electrodes=5, latent_dim=8, stride=2, causal=causal, **SIZE)
+    latent = net(torch.randn(3, n_frames, 5))
+    assert latent.shape == (3, math.ceil(n_frames / 2), 8)
+    assert torch.allclose(latent.mean(-1), torch.zeros(()), atol=1e-5)  # layer-normed like the encoder's latent
+
+
+def _changed_latent_frames(causal: bool, changed_from: int) -> np.ndarray:
+    torch.manual_seed(0)
+    net = adaptor.Adaptor(n_electrodes=4, latent_dim=6, stride=2, causal=causal, **SIZE).eval()
+    hg = torch.randn(1, 80, 4)
+    later = hg.clone()
+    later[:, changed_from:] += 1.0
+    with torch.no_grad():
+        return (net(hg) - net(later)).abs().amax(dim=(0, 2)).numpy() > 1e-6
+
+
+def test_causal_adaptor_uses_no_future_high_gamma():
+    changed = _changed_latent_frames(causal=True, changed_from=40)
+    assert not changed[:20].any() and changed[20:].all()
+
+
+def test_non_causal_adaptor_looks_ahead():
+    assert _changed_latent_frames(causal=False, changed_from=40)[:20].any()
+
+
+def test_transfer_model_outputs_a_mel_and_trains_only_the_adaptor():
+    model = adaptor.build(tiny_autoencoder(), n_electrodes=6, seed=0, **SIZE)
+    hg, mel = torch.randn(2, 41, 6), -30 + 10 * torch.randn(2, 41, 80)
+    assert model(hg).shape == (2, 41, 80)
+    adaptor.transfer_loss(model, hg, mel, adaptor.LossWeights(intelligibility=0.1)).backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.adaptor.parameters())
+    assert all(p.grad is None for p in model.autoencoder.parameters())
+
+
+def test_mismatched_latent_is_rejected():
+    with pytest.raises(ValueError, match="latent"):
+        adaptor.TransferModel(adaptor.Adaptor(4, latent_dim=9, stride=2), tiny_autoencoder())
+
+
+def test_phase_two_keeps_the_pretrained_decoder_and_lowers_the_loss(splits):
+    ae = tiny_autoencoder()
+    before = {k: v.clone() for k, v in ae.decoder.state_dict().items()}
+    decoder = adaptor.train_adaptor(ae, splits["train"], splits["val"], SETTINGS, seed=0, **SIZE)
+    trained_decoder = decoder.network.autoencoder.decoder.state_dict()
+    assert all(torch.equal(before[k], trained_decoder[k]) for k in before)
+    assert decoder.history[-1]["train_loss"] < decoder.history[0]["train_loss"]
+    counts = adaptor.parameter_counts(decoder)
+    assert counts["trained"] == counts["adaptor"] == decoder.n_parameters and counts["decoder_pretrained"]
+    trial = splits["test"][0]
+    assert decoder.predict(trial.hg).shape == trial.mel.shape
+
+
+def test_scratch_ablation_trains_a_fresh_decoder_of_the_same_architecture(splits):
+    ae = tiny_autoencoder()
+    decoder = adaptor.train_adaptor(ae, splits["train"], splits["val"], SETTINGS, seed=0, pretrained=False, **SIZE)
+    counts = adaptor.parameter_counts(decoder)
+    assert decoder.name == "scratch" and not counts["decoder_pretrained"]
+    assert counts["trained"] == counts["adaptor"] + counts["decoder"]
+    fresh = decoder.network.autoencoder.decoder.state_dict()
+    assert not all(torch.equal(v, fresh[k]) for k, v in ae.decoder.state_dict().items())
+
+
+def test_same_seed_same_decoder_other_seed_other_decoder(splits):
+    ae, hg = tiny_autoencoder(), splits["test"][0].hg
+    runs = [adaptor.train_adaptor(ae, splits["train"], splits["val"], SETTINGS, seed=s, **SIZE).predict(hg)
+            for s in (0, 0, 1)]
+    assert np.array_equal(runs[0], runs[1]) and not np.allclose(runs[0], runs[2])
+
+
+def test_save_load_round_trip_and_resume(splits, tmp_path):
+    ae = tiny_autoencoder()
+    checkpoint = tmp_path / "phase2.pt"
+    short = D.TrainingSettings(**{**SETTINGS.to_dict(), "max_epochs": 1})
+    adaptor.train_adaptor(ae, splits["train"], splits["val"], short, seed=0, checkpoint=checkpoint, **SIZE)
+    resumed = adaptor.train_adaptor(ae, splits["train"], splits["val"], SETTINGS, seed=0, checkpoint=checkpoint, **SIZE)
+    straight = adaptor.train_adaptor(ae, splits["train"], splits["val"], SETTINGS, seed=0, **SIZE)
+    hg = splits["test"][0].hg
+    assert np.allclose(resumed.predict(hg), straight.predict(hg), atol=1e-6)
+
+    adaptor.save(straight, tmp_path / "transfer.pt")
+    loaded = adaptor.load(tmp_path / "transfer.pt")
+    assert loaded.name == "transfer" and loaded.n_parameters == straight.n_parameters
+    assert np.array_equal(loaded.predict(hg), straight.predict(hg))
+
+
+def test_loading_something_else_names_the_file(tmp_path):
+    from n2s_lite.errors import InputError
+    from n2s_lite.train import save_model
+
+    path = save_model(tmp_path / "other.pt", torch.nn.Linear(2, 2), config={})
+    with pytest.raises(InputError, match="other.pt"):
+        adaptor.load(path)

@@ -1,0 +1,215 @@
+"""Tests of the phase-1 speech autoencoder: tiny models, a few seconds of synthetic speech-like audio."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from n2s_lite import audio as A
+from n2s_lite import autoencoder as AE
+from n2s_lite import cli, corpora
+from n2s_lite.errors import InputError
+
+TINY = dict(latent_dim=8, stride=2, channels=16, blocks=1)
+TINY_SETTINGS = dict(AE.PROFILES["smoke"], channels=16, blocks=1, latent_dim=8, crop_frames=64, batch_size=4,
+                     steps_per_epoch=4, max_epochs=2, max_utterances=None)
+
+
+def speechlike(seconds: float, seed: int, rate: int = A.SAMPLE_RATE) -> np.ndarray:
+    """(N,) float32: harmonics of a gliding pitch, amplitude-modulated at a syllable rate, plus noise bursts."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * rate)) / rate
+    f0 = rng.uniform(100, 220) * (1 + 0.2 * np.sin(2 * np.pi * rng.uniform(0.5, 2) * t))
+    phase = 2 * np.pi * np.cumsum(f0) / rate
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 12))
+    envelope = np.clip(np.sin(2 * np.pi * rng.uniform(3, 5) * t), 0, None)
+    noise = rng.normal(size=t.size) * (np.sin(2 * np.pi * 1.3 * t) > 0.7)
+    return (0.1 * voiced * envelope + 0.02 * noise).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def mels():
+    return [A.log_mel(speechlike(1.5, seed)) for seed in range(4)]
+
+
+def tiny_model(seed: int = 0, **overrides) -> AE.SpeechAutoencoder:
+    torch.manual_seed(seed)
+    return AE.SpeechAutoencoder(**{**TINY, **overrides})
+
+
+@pytest.mark.parametrize("stride", [1, 2, 4])
+@pytest.mark.parametrize("n_frames", [1, 7, 8, 50])
+def test_shapes_and_latent_rate(stride, n_frames):
+    model = tiny_model(stride=stride).eval()
+    mel = torch.randn(3, n_frames, A.N_MELS) * 10 - 30
+    z = model.encode(mel)
+    assert z.shape == (3, math.ceil(n_frames / stride), TINY["latent_dim"])
+    assert model.latent_rate == A.FRAME_RATE / stride
+    assert model.decode(z, n_frames).shape == (3, n_frames, A.N_MELS)
+    assert model(mel).shape == mel.shape
+
+
+def test_latent_is_normalised_per_frame():
+    z = tiny_model().encode(torch.randn(2, 40, A.N_MELS) * 10 - 30)
+    assert torch.allclose(z.mean(-1), torch.zeros(2, 20), atol=1e-4)
+    assert torch.allclose(z.var(-1, unbiased=False), torch.ones(2, 20), atol=1e-2)
+
+
+def test_bad_shapes_are_refused():
+    model = tiny_model()
+    with pytest.raises(InputError, match="mel"):
+        model.encode(torch.zeros(1, 10, 40))
+    with pytest.raises(ValueError, match="latent"):
+        model.decode(torch.zeros(1, 5, TINY["latent_dim"]), 11)  # 5 latent frames cover at most 10 frames
+
+
+def test_training_lowers_the_loss(mels):
+    history = AE.fit_autoencoder(tiny_model(), mels, mels[:1], dict(TINY_SETTINGS, max_epochs=4), progress=False)
+    assert history[-1]["val_loss"] < history[0]["val_loss"]
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+
+
+def test_same_seed_same_numbers(mels):
+    def run(seed):
+        model = AE.build(TINY_SETTINGS, seed=seed)
+        history = AE.fit_autoencoder(model, mels, mels[:1], TINY_SETTINGS, seed=seed, progress=False)
+        return [h["train_loss"] for h in history], model.state_dict()
+
+    (loss_a, state_a), (loss_b, state_b), (loss_c, _) = run(0), run(0), run(1)
+    assert loss_a == loss_b
+    assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+    assert loss_a != loss_c
+
+
+def test_crop_sampler_is_reproducible_and_pads_short_utterances(mels):
+    short = mels[0][:10]
+    sampler = AE.CropSampler([short], crop_frames=32, batch_size=2, steps_per_epoch=2, gain_db=0.0, seed=3)
+    first, again = list(sampler(0)), list(sampler(0))
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert first[0].shape == (2, 32, A.N_MELS)
+    assert (first[0] == AE.FLOOR_DB).all(-1).sum() == 2 * (32 - 10)  # the padding is silence
+
+
+def test_save_load_round_trip(tmp_path, mels):
+    model = tiny_model().eval()
+    path = AE.save(model, tmp_path / "ae.pt", history=[dict(epoch=0, val_loss=1.0)])
+    loaded = AE.load(path)
+    assert loaded.config == model.config
+    x = torch.from_numpy(mels[0])[None]
+    with torch.no_grad():
+        assert torch.equal(model(x), loaded(x))
+    assert torch.load(path, weights_only=True)["history"][0]["epoch"] == 0
+
+
+def test_load_refuses_other_checkpoints(tmp_path):
+    torch.save(dict(config={}, state_dict={}), tmp_path / "other.pt")
+    with pytest.raises(InputError, match="kind"):
+        AE.load(tmp_path / "other.pt")
+
+
+def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, mels):
+    settings = dict(TINY_SETTINGS, max_epochs=3, patience=10)
+    straight = AE.build(settings, seed=0)
+    AE.fit_autoencoder(straight, mels, mels[:1], settings, progress=False)
+
+    checkpoint = tmp_path / "resume.pt"
+    first = AE.build(settings, seed=0)
+    AE.fit_autoencoder(first, mels, mels[:1], settings, checkpoint=checkpoint, max_epochs=1, progress=False)
+    resumed = AE.build(settings, seed=5)  # different initial weights: all must come from the checkpoint
+    history = AE.fit_autoencoder(resumed, mels, mels[:1], settings, checkpoint=checkpoint, progress=False)
+    assert [h["epoch"] for h in history] == [0, 1, 2]
+    assert all(torch.equal(v, resumed.state_dict()[k]) for k, v in straight.state_dict().items())
+
+
+def test_freeze_decoder_leaves_no_decoder_gradients(mels):
+    model = tiny_model()
+    model.freeze_decoder()
+    model.train()
+    assert not model.decoder.training and model.encoder.training
+    x = torch.from_numpy(mels[0])[None]
+    AE.reconstruction_loss(model(x), x).backward()
+    assert all(p.grad is None and not p.requires_grad for p in model.decoder.parameters())
+    assert all(p.grad is not None for p in model.encoder.parameters())
+
+
+def test_resynthesize_file_resamples_and_never_overwrites(tmp_path):
+    checkpoint = AE.save(tiny_model(), tmp_path / "ae.pt")
+    source = tmp_path / "in.wav"
+    sf.write(source, speechlike(0.5, seed=1, rate=44_100), 44_100)
+    target = tmp_path / "out.wav"
+    AE.resynthesize_file(checkpoint, source, target)
+    info = sf.info(target)
+    assert info.samplerate == A.SAMPLE_RATE and info.channels == 1
+    assert abs(info.frames - A.SAMPLE_RATE // 2) <= 1
+    written = target.read_bytes()
+    with pytest.raises(FileExistsError):
+        AE.resynthesize_file(checkpoint, source, target)
+    assert target.read_bytes() == written
+    AE.resynthesize_file(checkpoint, source, target, overwrite=True)
+
+
+def test_resynthesize_refuses_too_short_input(tmp_path):
+    with pytest.raises(InputError, match="wave"):
+        AE.resynthesize(tiny_model(), np.zeros(100, np.float32))
+
+
+def test_cli_resynthesize_end_to_end(tmp_path, capsys):
+    checkpoint = AE.save(tiny_model(), tmp_path / "ae.pt")
+    source, target = tmp_path / "in.flac", tmp_path / "out.wav"
+    sf.write(source, speechlike(0.4, seed=2, rate=22_050), 22_050)
+    assert cli.main(["resynthesize", "--checkpoint", str(checkpoint), str(source), str(target)]) == 0
+    assert sf.info(target).samplerate == A.SAMPLE_RATE
+    assert cli.main(["resynthesize", "--checkpoint", str(checkpoint), str(source), str(target)]) == 2
+    assert "refusing to overwrite" in capsys.readouterr().err
+
+
+def synthetic_corpus(n: int = 30) -> corpora.Corpus:
+    return corpora.Corpus("synthetic", tuple(corpora.Utterance(f"u{i}", "s", f"sentence number {i}",
+                                                               speechlike(0.6, seed=i)) for i in range(n)))
+
+
+def test_pretrain_sees_only_the_pretraining_train_split(monkeypatch):
+    corpus = synthetic_corpus()
+    pretrain_part, stimuli = corpora.pretraining_and_stimuli(corpus)
+    seen = []
+    original = AE.corpus_mels
+
+    def recording_corpus_mels(utterances, limit=None):
+        seen.append([u.id for u in utterances])
+        return original(utterances, limit)
+
+    monkeypatch.setattr(AE, "corpus_mels", recording_corpus_mels)
+    monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1))
+    model, history = AE.pretrain(corpus, profile="smoke", progress=False)
+    train_ids, val_ids = seen
+    assert train_ids == list(pretrain_part.split("train").ids)
+    assert val_ids == list(pretrain_part.split("val").ids)
+    assert not set(train_ids + val_ids) & (set(stimuli.ids) | set(pretrain_part.split("test").ids))
+    assert len(history) == 1 and not model.training
+
+
+def test_pretrained_is_cached_by_configuration(monkeypatch, tmp_path):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path))
+    monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1))
+    monkeypatch.setattr(corpora, "load", lambda spec: synthetic_corpus())
+    calls = []
+    original = AE.pretrain
+    monkeypatch.setattr(AE, "pretrain", lambda *a, **k: calls.append(a) or original(*a, **k))
+    first = AE.pretrained("smoke", progress=False)
+    second = AE.pretrained("smoke", progress=False)
+    assert len(calls) == 1
+    assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
+    assert not list(tmp_path.rglob("*.resume.pt"))
+
+
+def test_synth_decoder_forward_backward():
+    pytest.importorskip("n2s_lite.synthesizer")
+    model = tiny_model(decoder="synth")
+    mel = torch.from_numpy(A.log_mel(speechlike(0.3, seed=0)))[None]
+    out = model(mel)
+    assert out.shape == mel.shape and torch.isfinite(out).all()
+    AE.reconstruction_loss(out, mel).backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.encoder.parameters())

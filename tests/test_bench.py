@@ -1,0 +1,67 @@
+import json
+
+import pytest
+
+from n2s_lite import bench
+from n2s_lite import experiment as X
+from n2s_lite.cli import main
+
+
+@pytest.fixture(scope="module")
+def smoke_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "results.json"
+    assert main(["bench", "--profile", "smoke", "--out", str(out)]) == 0
+    return json.loads(out.read_text())
+
+
+@pytest.mark.slow
+def test_smoke_bench_reports_every_method_seed_and_metric(smoke_results):
+    r = smoke_results
+    assert r["profile"] == "smoke" and r["seeds"] == list(X.PROFILES["smoke"]["seeds"])
+    assert set(r["methods"]) == set(X.METHODS)
+    n_test = r["data"]["trials"]["test"]
+    for name, method in r["methods"].items():
+        for seed in r["seeds"]:
+            run = method["seeds"][str(seed)]
+            assert set(run["means"]) == set(X.METRICS)
+            assert all(len(run["per_sentence"][m]) == n_test for m in X.METRICS)
+            assert run["n_parameters"] > 0 and run["train_seconds"] >= 0
+        assert set(method["across_seeds"]) >= set(X.METRICS)
+
+
+@pytest.mark.slow
+def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_results):
+    r = smoke_results
+    assert set(r["margins"]) == set(X.METHODS) - {"transfer"}
+    assert set(r["margins"]["ridge"]) == set(bench.MARGIN_METRICS)
+    assert r["ceilings"]["griffin_lim"]["spectrogram_r"]["mean"] == pytest.approx(1.0)
+    assert 0 < r["autoencoder_resynthesis"]["estoi"]["n"]
+    assert {"participant", "autoencoder", "ceilings", "total", "train/transfer"} <= set(r["stage_seconds"])
+    assert r["machine"]["cpu_count"] >= 1 and r["versions"]["torch"] and r["versions"]["n2s_lite"]
+
+
+def _run(spectrogram_r, estoi):
+    return dict(means=dict(spectrogram_r=spectrogram_r, estoi=estoi))
+
+
+def test_margin_counts_as_real_only_when_it_exceeds_the_across_seed_spread():
+    runs = {"transfer": {"0": _run(0.60, 0.30), "1": _run(0.62, 0.34)},
+            "ridge": {"0": _run(0.50, 0.31), "1": _run(0.50, 0.33)}}
+    margins = bench._margins(runs)["ridge"]
+    assert margins["spectrogram_r"]["margin"] == pytest.approx(0.11)
+    assert margins["spectrogram_r"]["spread"] == pytest.approx(0.01)
+    assert margins["spectrogram_r"]["exceeds_spread"]
+    assert margins["estoi"]["margin"] == pytest.approx(0.0) and not margins["estoi"]["exceeds_spread"]
+    assert margins["spectrogram_r"]["paired"] == pytest.approx([0.10, 0.12])
+
+
+def test_seed_argument_forms():
+    assert bench._seeds(None, (0, 1, 2)) == [0, 1, 2]
+    assert bench._seeds(2, (0, 1, 2)) == [0, 1]
+    assert bench._seeds([5, 7], (0,)) == [5, 7]
+
+
+def test_results_are_written_atomically_and_readably(tmp_path):
+    out = bench.write_json({"value": 1.5}, tmp_path / "sub" / "r.json")
+    assert json.loads(out.read_text()) == {"value": 1.5}
+    assert [p.name for p in out.parent.iterdir()] == ["r.json"]

@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+from phase2_fakes import fake_recording, tiny_autoencoder
+
+from n2s_lite import audio as A
+from n2s_lite import experiment as X
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return fake_recording()
+
+
+@pytest.fixture(scope="module")
+def trials(rec):
+    return X.split_trials(rec)
+
+
+def test_splits_are_disjoint_by_sentence(trials):
+    ids = {split: {t.stimulus_id for t in ts} for split, ts in trials.items()}
+    assert not ids["test"] & (ids["train"] | ids["val"]) and not ids["val"] & ids["train"]
+
+
+def test_first_minutes_takes_a_prefix_within_the_budget(trials):
+    train = trials["train"]
+    minutes = sum(len(t.mel) for t in train[:5]) / A.FRAME_RATE / 60 + 1e-9
+    chosen = X.first_minutes(train, minutes)
+    assert [t.start for t in chosen] == sorted(t.start for t in train)[:5]
+    assert len(X.first_minutes(train, 1e-6)) == 1
+
+
+def test_true_mels_score_perfectly_on_every_spectrogram_metric(rec, trials):
+    test = trials["test"]
+    table = X.evaluate([t.mel for t in test], test, vocode=True, rec=rec, n_iter=4)
+    assert len(table) == len(test)
+    assert np.allclose(table["spectrogram_r"], 1) and np.allclose(table["flattened_r"], 1)
+    assert np.allclose(table["mcd_db"], 0) and table["top1"].eq(1).all()
+    assert table["stoi"].between(0, 1).all() and table["estoi"].between(-1, 1).all()
+
+
+def test_parallel_vocoding_gives_the_same_numbers(rec, trials):
+    test = trials["test"][:2]
+    mels = [t.mel + 3.0 for t in test]
+    one = X.evaluate(mels, test, rec=rec, n_iter=4, workers=1)
+    two = X.evaluate(mels, test, rec=rec, n_iter=4, workers=2)
+    assert np.allclose(one[["stoi", "estoi"]], two[["stoi", "estoi"]])
+
+
+def test_evaluate_checks_its_inputs(trials):
+    test = trials["test"]
+    with pytest.raises(ValueError, match="rec"):
+        X.evaluate([t.mel for t in test], test, vocode=True)
+    with pytest.raises(ValueError, match="predictions"):
+        X.evaluate([test[0].mel], test, vocode=False)
+
+
+def test_wrong_decoding_is_ranked_below_the_right_one(trials):
+    test = trials["test"]
+    shuffled = [np.resize(test[(i + 1) % len(test)].mel, t.mel.shape) for i, t in enumerate(test)]
+    table = X.evaluate(shuffled, test, vocode=False)
+    assert table["rank"].gt(0).all() and table["spectrogram_r"].mean() < 0.9
+
+
+@pytest.mark.parametrize("method", X.METHODS)
+def test_every_method_trains_on_train_and_val_only_and_predicts_mels(rec, trials, method, monkeypatch):
+    seen = []
+    original = X.train_on_trials
+
+    def spy(name, train, val, *args, **kwargs):
+        seen.extend(t.stimulus_id for t in train + val)
+        return original(name, train, val, *args, **kwargs)
+
+    monkeypatch.setattr(X, "train_on_trials", spy)
+    decoder = X.train_method(method, rec, "smoke", seed=0, ae=tiny_autoencoder())
+    assert not set(seen) & {t.stimulus_id for t in trials["test"]}
+    assert decoder.n_parameters > 0
+    assert decoder.predict(trials["test"][0].hg).shape == trials["test"][0].mel.shape
+
+
+def test_unknown_method_and_profile_are_rejected(trials):
+    with pytest.raises(ValueError, match="method"):
+        X.train_on_trials("svm", trials["train"], trials["val"])
+    with pytest.raises(ValueError, match="profile"):
+        X.settings("huge")
+
+
+def test_ceilings_bound_the_test_set(rec):
+    table = X.ceilings(rec, tiny_autoencoder(), n_iter=4)
+    assert set(table["ceiling"]) == {"autoencoder", "griffin_lim"}
+    griffin_lim = table[table["ceiling"] == "griffin_lim"]
+    assert np.allclose(griffin_lim["spectrogram_r"], 1) and griffin_lim["stoi"].lt(1).all()
+
+
+def test_data_curve_trains_on_growing_prefixes_and_caps_at_what_exists(rec, monkeypatch):
+    monkeypatch.setattr(X, "participant", lambda profile: rec)
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
+    curve = X.data_curve("smoke", minutes=(0.05, 100), methods=("ridge", "transfer"))
+    assert len(curve) == 4 and set(curve["method"]) == {"ridge", "transfer"}
+    used = curve.groupby("minutes")["minutes_used"].first()
+    assert used[0.05] <= 0.05 < used[100] == pytest.approx(curve["minutes_available"].iloc[0])
+    assert curve["spectrogram_r"].notna().all() and "estoi" not in curve
+
+
+@pytest.mark.parametrize("method", ["mlp", "transfer"])
+def test_trained_decoders_are_cached_and_reloaded_identically(rec, trials, tmp_path, monkeypatch, method):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path))
+    ae = tiny_autoencoder()
+    first = X.train_method(method, rec, "smoke", seed=0, ae=ae)
+    cached = list((tmp_path / "decoder").glob("*.pt"))
+    again = X.train_method(method, rec, "smoke", seed=0, ae=ae)
+    assert len(cached) == 1 and list((tmp_path / "decoder").glob("*.pt")) == cached
+    hg = trials["test"][0].hg
+    assert np.array_equal(first.predict(hg), again.predict(hg))
+    assert again.train_seconds == first.train_seconds > 0 and again.history == first.history
+    X.train_method(method, rec, "smoke", seed=1, ae=ae)  # another seed is another product
+    assert len(list((tmp_path / "decoder").glob("*.pt"))) == 2

@@ -1,0 +1,45 @@
+"""Tests of the figure helpers: each draws what it is given, with the axes it promises."""
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from n2s_lite import plots  # noqa: E402
+from n2s_lite.recording import electrode_table  # noqa: E402
+
+
+def mel(rng, frames=50):
+    return rng.uniform(-50, 20, (frames, 80)).astype(np.float32)
+
+
+def test_spectrograms_share_one_db_scale():
+    rng = np.random.default_rng(0)
+    quiet, loud = mel(rng) - 20, mel(rng)
+    fig = plots.spectrograms({"quiet": quiet, "loud": loud})
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(images) == 2
+    assert images[0].get_clim() == images[1].get_clim()
+    assert images[0].get_clim()[1] == loud.max()
+
+
+def test_electrode_maps_handles_numbers_text_and_bad_electrodes():
+    electrodes = electrode_table(["a", "b", "c", "d"], [[0, 0], [1, 0], [0, 1], [1, 1]], bad=[False, False, False, True])
+    fig = plots.electrode_maps(electrodes, {"r": [0.1, 0.5, 0.3, np.nan], "type": ["x", "y", "x", "y"]})
+    map_axes = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in map_axes] == ["r", "type"]
+    assert len(map_axes[1].get_legend().get_texts()) == 2  # categories among good electrodes only
+
+
+def test_curves_draw_one_line_per_method():
+    table = pd.DataFrame({"minutes": [1, 2, 1, 2], "method": ["a", "a", "b", "b"], "r": [0.1, 0.2, 0.3, 0.4]})
+    fig = plots.curves(table, x="minutes", metric="r", logx=True)
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["a", "b"]
+    np.testing.assert_allclose(lines[1].get_ydata(), [0.3, 0.4])
+
+
+def test_paired_matches_sentences_across_methods():
+    table = pd.DataFrame({"start": [0, 10, 0, 10], "method": ["m", "m", "n", "n"], "r": [0.1, 0.2, 0.5, 0.6]})
+    fig = plots.paired(table, "r", "m", "n")
+    np.testing.assert_allclose(fig.axes[0].collections[0].get_offsets(), [[0.1, 0.5], [0.2, 0.6]])

@@ -1,0 +1,153 @@
+"""Tests of the figure machinery: save_figure, notebook helpers, and the papermill runner on tiny notebooks."""
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+import pytest  # noqa: E402
+
+from n2s_lite import plots, reproduce  # noqa: E402
+
+
+def write_notebook(path, *cells, parameters="profile = 'smoke'\nseed = 0\nfigures_dir = 'unused'"):
+    """A notebook with a papermill 'parameters' cell followed by the given code cells."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_save_figure_writes_png_and_pdf(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    paths = plots.save_figure(fig, "fig01_line", tmp_path / "figs")
+    assert [p.name for p in paths] == ["fig01_line.png", "fig01_line.pdf"]
+    assert paths[0].read_bytes().startswith(b"\x89PNG")
+    assert paths[1].read_bytes().startswith(b"%PDF")
+    assert not list((tmp_path / "figs").glob("*.part"))
+
+
+def test_save_figure_pdf_is_byte_identical_when_saved_twice(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    first = plots.save_figure(fig, "fig01_line", tmp_path / "a", formats=("pdf",))[0].read_bytes()
+    second = plots.save_figure(fig, "fig01_line", tmp_path / "b", formats=("pdf",))[0].read_bytes()
+    assert first == second
+
+
+@pytest.mark.parametrize("name", ["line", "fig1_line", "fig01-line", "fig01_Line", "fig01_"])
+def test_save_figure_rejects_unstable_names(tmp_path, name):
+    fig, _ = plt.subplots()
+    with pytest.raises(ValueError, match="figure name"):
+        plots.save_figure(fig, name, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_start_notebook_and_save_results(tmp_path, capsys):
+    run = reproduce.start_notebook("smoke", 3, tmp_path / "figs")
+    assert run.profile == "smoke" and run.seed == 3 and run.figures_dir.is_dir()
+    assert "profile=smoke seed=3" in capsys.readouterr().out
+    path = reproduce.save_results(6, {"table": [{"method": "ridge", "r": 0.5}]}, run)
+    saved = json.loads(path.read_text())
+    assert path.name == "results_06.json"
+    assert saved["profile"] == "smoke" and saved["seed"] == 3
+    assert saved["results"]["table"] == [{"method": "ridge", "r": 0.5}]
+
+
+def test_save_results_writes_strict_json_from_numpy_and_pandas(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    run = reproduce.start_notebook("smoke", 0, tmp_path)
+    table = pd.DataFrame({"method": ["a", "b"], "r": [np.float32(0.5), np.nan]})
+    path = reproduce.save_results(2, {"table": table, "values": np.array([1.0, np.nan]), "where": tmp_path}, run)
+    text = path.read_text()
+    assert "NaN" not in text
+    saved = json.loads(text)["results"]
+    assert saved["table"] == [{"method": "a", "r": 0.5}, {"method": "b", "r": None}]
+    assert saved["values"] == [1.0, None]
+    assert saved["where"] == str(tmp_path)
+
+
+def test_list_and_select_notebooks(tmp_path):
+    for name in ["02_b.ipynb", "01_a.ipynb", "notes.ipynb", "10_c.ipynb"]:
+        (tmp_path / name).write_text("{}")
+    found = reproduce.list_notebooks(tmp_path)
+    assert list(found) == [1, 2, 10]
+    assert list(reproduce.select_notebooks(found, [10, 1])) == [1, 10]
+    assert reproduce.select_notebooks(found, None) == found
+    with pytest.raises(ValueError, match=r"\[7\]"):
+        reproduce.select_notebooks(found, [7])
+
+
+def test_duplicate_notebook_numbers_are_an_error(tmp_path):
+    for name in ["01_a.ipynb", "01_b.ipynb"]:
+        (tmp_path / name).write_text("{}")
+    with pytest.raises(ValueError, match="two notebooks numbered 01"):
+        reproduce.list_notebooks(tmp_path)
+
+
+def test_executed_copies_may_not_go_into_the_source_tree(tmp_path):
+    write_notebook(tmp_path / "01_a.ipynb", "x = 1")
+    with pytest.raises(ValueError, match="inside the notebooks"):
+        reproduce.reproduce("smoke", executed_dir=tmp_path / "out", figures_dir=tmp_path / "figs",
+                            notebooks_dir=tmp_path)
+
+
+def test_manifest_keeps_wall_times_of_notebooks_not_rerun(tmp_path):
+    reproduce.write_manifest(tmp_path, "smoke", 0, {"01_a.ipynb": 2.0, "02_b.ipynb": 3.0})
+    manifest = reproduce.write_manifest(tmp_path, "smoke", 0, {"02_b.ipynb": 4.0})
+    assert manifest["notebook_seconds"] == {"01_a.ipynb": 2.0, "02_b.ipynb": 4.0}
+    manifest = reproduce.write_manifest(tmp_path, "standard", 0, {"02_b.ipynb": 5.0})
+    assert manifest["notebook_seconds"] == {"02_b.ipynb": 5.0}
+
+
+@pytest.mark.slow
+def test_reproduce_runs_notebooks_and_writes_the_manifest(tmp_path):
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    write_notebook(source / "01_first.ipynb",
+                   "from n2s_lite import plots, reproduce\nimport matplotlib.pyplot as plt\n"
+                   "run = reproduce.start_notebook(profile, seed, figures_dir)\n"
+                   "fig, ax = plt.subplots(); ax.plot([0, 1])\n"
+                   "plots.save_figure(fig, 'fig01_line', figures_dir)")
+    write_notebook(source / "06_table.ipynb",
+                   "from n2s_lite import reproduce\nrun = reproduce.start_notebook(profile, seed, figures_dir)\n"
+                   "reproduce.save_results(6, {'table': [{'method': 'm', 'seed': seed}]}, run)")
+    before = {p.name: p.read_bytes() for p in source.iterdir()}
+    figures = tmp_path / "figs"
+    manifest = reproduce.reproduce("smoke", executed_dir=tmp_path / "executed", figures_dir=figures,
+                                   seed=7, notebooks_dir=source)
+    assert sorted(p.name for p in (tmp_path / "executed").iterdir()) == ["01_first.ipynb", "06_table.ipynb"]
+    assert {p.name: p.read_bytes() for p in source.iterdir()} == before
+    assert (figures / "fig01_line.png").exists() and (figures / "fig01_line.pdf").exists()
+    on_disk = json.loads((figures / "MANIFEST.json").read_text())
+    assert on_disk == json.loads(json.dumps(manifest))
+    assert manifest["profile"] == "smoke" and manifest["seed"] == 7
+    assert manifest["results_table"] == [{"method": "m", "seed": 7}]
+    assert set(manifest["notebook_seconds"]) == {"01_first.ipynb", "06_table.ipynb"}
+    assert manifest["packages"]["n2s-lite"] is not None
+    assert "fig01_line.png" in manifest["figures"]
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_stops_the_run_naming_notebook_and_cell(tmp_path):
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    write_notebook(source / "01_broken.ipynb", "x = 1", "values = []\nmean = sum(values) / len(values)")
+    write_notebook(source / "02_never.ipynb", "x = 2")
+    with pytest.raises(reproduce.NotebookFailed) as caught:
+        reproduce.reproduce("smoke", executed_dir=tmp_path / "executed", figures_dir=tmp_path / "figs",
+                            notebooks_dir=source)
+    message = str(caught.value)
+    assert "01_broken.ipynb" in message
+    assert "mean = sum(values) / len(values)" in message
+    assert "ZeroDivisionError" in message
+    executed = nbformat.read(caught.value.executed, as_version=4)
+    failing = [c for c in executed.cells if c.get("execution_count") == caught.value.exec_count]
+    assert [c.source for c in failing] == ["values = []\nmean = sum(values) / len(values)"]
+    assert not (tmp_path / "executed" / "02_never.ipynb").exists()
