@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -158,22 +157,12 @@ def _machine() -> dict:
 
 
 def _versions() -> dict:
-    import librosa
-    import pystoi
     import torch
 
-    return dict(python=sys.version.split()[0], torch=torch.__version__, numpy=np.__version__,
-                librosa=librosa.__version__, pystoi=getattr(pystoi, "__version__", "unknown"),
-                n2s_lite=__version__, git_commit=_git_commit(), torch_threads=torch.get_num_threads())
+    from .reproduce import git_commit, package_versions
 
-
-def _git_commit() -> str | None:
-    try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                                text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() or None if result.returncode == 0 else None
+    return dict(python=sys.version.split()[0], n2s_lite=__version__, git_commit=git_commit(),
+                torch_threads=torch.get_num_threads(), packages=package_versions())
 
 
 def write_json(results: dict, out) -> Path:

@@ -165,8 +165,8 @@ def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict) -> di
         wall_times = {**previous.get("notebook_seconds", {}), **wall_times}
     results = {path.stem: _read_json(path) for path in sorted(figures_dir.glob("results_*.json"))}
     manifest = dict(
-        profile=profile, seed=seed, commit=_git_commit(), device=pick_device(),
-        python=platform.python_version(), platform=platform.platform(), packages=_package_versions(),
+        profile=profile, seed=seed, commit=git_commit(), device=pick_device(),
+        python=platform.python_version(), platform=platform.platform(), packages=package_versions(),
         notebook_seconds=dict(sorted(wall_times.items())),
         figures=sorted(p.name for p in figures_dir.iterdir() if p.name.startswith("fig")),
         results_table=results.get("results_06", {}).get("results", {}).get("table"),
@@ -181,7 +181,7 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _git_commit() -> str | None:
+def git_commit() -> str | None:
     """HEAD commit of the source checkout, with '-dirty' when tracked files changed; None outside git."""
     try:
         run = dict(cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=10)
@@ -192,7 +192,8 @@ def _git_commit() -> str | None:
     return commit + ("-dirty" if dirty else "")
 
 
-def _package_versions() -> dict:
+def package_versions() -> dict:
+    """Installed version of each package in RECORDED_PACKAGES (None when absent)."""
     versions = {}
     for name in RECORDED_PACKAGES:
         try:

@@ -37,7 +37,7 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     assert r["ceilings"]["griffin_lim"]["spectrogram_r"]["mean"] == pytest.approx(1.0)
     assert 0 < r["autoencoder_resynthesis"]["estoi"]["n"]
     assert {"participant", "autoencoder", "ceilings", "total", "train/transfer"} <= set(r["stage_seconds"])
-    assert r["machine"]["cpu_count"] >= 1 and r["versions"]["torch"] and r["versions"]["n2s_lite"]
+    assert r["machine"]["cpu_count"] >= 1 and r["versions"]["packages"]["torch"] and r["versions"]["n2s_lite"]
 
 
 def _run(spectrogram_r, estoi):
