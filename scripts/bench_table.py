@@ -1,0 +1,47 @@
+"""Print the README's results table (markdown) from an `n2s bench` JSON file.
+
+    python scripts/bench_table.py runs/bench_standard.json
+"""
+import json
+import sys
+
+COLUMNS = ("spectrogram_r", "flattened_r", "stoi", "estoi", "mcd_db", "top1", "top5")
+
+
+def cell(stats: dict) -> str:
+    return f"{stats['mean']:.3f} ± {stats['std']:.3f}"
+
+
+def main(path: str) -> None:
+    bench = json.load(open(path))
+    seeds = len(bench["seeds"])
+    print(f"Mean over test sentences, then mean ± standard deviation over {seeds} training seeds "
+          f"({bench['data']['trials']['test']} test trials).\n")
+    print("| method | trained parameters | " + " | ".join(COLUMNS) + " | training s |")
+    print("|---|---|" + "---|" * len(COLUMNS) + "---|")
+    for name, method in bench["methods"].items():
+        across = method["across_seeds"]
+        print(f"| {name} | {across['n_parameters']:,} | " + " | ".join(cell(across[c]) for c in COLUMNS)
+              + f" | {across['train_seconds']:.0f} |")
+    for name, ceiling in bench["ceilings"].items():
+        print(f"| ceiling: {name} | | " + " | ".join(f"{ceiling[c]['mean']:.3f}" if c in ceiling else "" for c in COLUMNS)
+              + " | |")
+    print("\nMargins of `transfer` (difference of across-seed means; spread = larger across-seed std):\n")
+    print("| vs | spectrogram_r margin (spread) | ESTOI margin (spread) |")
+    print("|---|---|---|")
+    for name, margin in bench["margins"].items():
+        r, e = margin["spectrogram_r"], margin["estoi"]
+        mark = lambda m: "yes" if m["exceeds_spread"] else "no"
+        print(f"| {name} | {r['margin']:+.3f} ({r['spread']:.3f}, exceeds: {mark(r)}) | "
+              f"{e['margin']:+.3f} ({e['spread']:.3f}, exceeds: {mark(e)}) |")
+    quality = bench["autoencoder_resynthesis"]
+    print(f"\nPhase-1 autoencoder on held-out real speech ({quality['estoi']['n']} asterisk utterances never seen in "
+          f"pre-training): mel spectrogram r {cell(quality['spectrogram_r'])}, ESTOI after Griffin-Lim "
+          f"{cell(quality['estoi'])} (Griffin-Lim of the true mel: {cell(quality['gl_estoi'])}).")
+    stages = bench["stage_seconds"]
+    print(f"\nWall time: total {stages['total'] / 60:.1f} min; " + ", ".join(
+        f"{k} {v:.0f} s" for k, v in stages.items() if k != "total"))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
