@@ -27,7 +27,6 @@ from torch import nn
 from . import decoding as D
 from . import train as T
 from .autoencoder import SpeechAutoencoder
-from .errors import InputError
 from .losses import latent_alignment, mel_estoi_loss, spectrogram_loss
 from .utils import seed_everything
 
@@ -137,10 +136,7 @@ def save(decoder: D.NeuralDecoder, path) -> None:
 
 def load(path) -> D.NeuralDecoder:
     """Rebuild a decoder written by `save` (eval mode, CPU)."""
-    payload = T.load_payload(path)
-    if payload.get("kind") != CHECKPOINT_KIND:
-        raise InputError(path, "kind", f"a {CHECKPOINT_KIND} checkpoint (written by adaptor.save)",
-                         repr(payload.get("kind")))
+    payload = T.load_payload(path, CHECKPOINT_KIND, "adaptor.save")
     config = payload["config"]
     model = TransferModel(Adaptor(**config["adaptor"]), SpeechAutoencoder(**config["autoencoder"]),
                           config["pretrained"])

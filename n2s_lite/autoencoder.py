@@ -329,10 +329,7 @@ def save(model: SpeechAutoencoder, path, history: list | None = None) -> Path:
 
 def load(path) -> SpeechAutoencoder:
     """Rebuild a model written by `save` (in eval mode, on CPU); `model.history` is its training history."""
-    payload = T.load_payload(path)
-    if payload.get("kind") != CHECKPOINT_KIND:
-        raise InputError(path, "kind", f"a {CHECKPOINT_KIND} checkpoint (written by autoencoder.save)",
-                         repr(payload.get("kind")))
+    payload = T.load_payload(path, CHECKPOINT_KIND, "autoencoder.save")
     if payload["mel"] != A.mel_params():
         raise InputError(path, "mel", f"log-mel parameters {A.mel_params()}", str(payload["mel"]))
     model = SpeechAutoencoder(**payload["config"])

@@ -16,6 +16,7 @@ from typing import Callable, Iterable
 import torch
 from tqdm.auto import tqdm
 
+from .errors import InputError
 from .utils import atomic_path, pick_device
 
 
@@ -109,12 +110,18 @@ def save_model(path, model: torch.nn.Module, config: dict, **extra) -> Path:
     return path
 
 
-def load_payload(path) -> dict:
-    """Load what `save_model` wrote (weights_only=True: no code is executed from the file)."""
+def load_payload(path, kind: str | None = None, writer: str = "save") -> dict:
+    """Load what `save_model` wrote (weights_only=True: no code is executed from the file).
+
+    With `kind`, a checkpoint of another kind raises InputError naming `writer`, the function that writes it.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such checkpoint")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise ValueError(f"{path}: not a readable n2s-lite checkpoint ({exc})") from exc
+    if kind is not None and payload.get("kind") != kind:
+        raise InputError(path, "kind", f"a {kind} checkpoint (written by {writer})", repr(payload.get("kind")))
+    return payload

@@ -18,7 +18,6 @@ from .. import audio as A
 from .. import decoding as D
 from .. import train as T
 from ..autoencoder import denormalise
-from ..errors import InputError
 from ..utils import seed_everything
 
 CHECKPOINT_KIND = "n2s-lite neural baseline"
@@ -80,10 +79,7 @@ def save(decoder: D.NeuralDecoder, path) -> None:
 
 def load(path) -> D.NeuralDecoder:
     """Rebuild a baseline decoder written by `save` (eval mode, CPU)."""
-    payload = T.load_payload(path)
-    if payload.get("kind") != CHECKPOINT_KIND:
-        raise InputError(path, "kind", f"a {CHECKPOINT_KIND} checkpoint (written by baselines.neural.save)",
-                         repr(payload.get("kind")))
+    payload = T.load_payload(path, CHECKPOINT_KIND, "baselines.neural.save")
     name = payload["config"]["name"]
     network = NETWORKS[name](**payload["config"]["network"])
     network.load_state_dict(payload["state_dict"])
