@@ -1,11 +1,12 @@
 """On-disk cache of expensive products (pre-trained autoencoder, simulated recordings), keyed by config.
 
-The key is a hash of the JSON configuration and of the package's source code, so neither a changed
-setting nor a changed simulator or model reuses a stale product. Location: $N2S_CACHE, else
+The key is a hash of the JSON configuration and of the source code of the modules that make the
+product, so neither a changed setting nor a changed simulator or model reuses a stale product. Location: $N2S_CACHE, else
 ~/.cache/n2s-lite.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import functools
@@ -21,37 +22,75 @@ def cache_dir() -> Path:
     return Path(os.environ.get("N2S_CACHE", Path.home() / ".cache" / "n2s-lite"))
 
 
-# Modules that only present or orchestrate results: editing them cannot change a cached product.
-PRESENTATION_MODULES = {"plots.py", "widgets.py", "reproduce.py", "cli.py", "bench.py"}
+def _module_file(package: Path, dotted: str) -> Path | None:
+    """File of module `dotted` (relative to the package, '' for the package itself), or None."""
+    base = package.joinpath(*dotted.split(".")) if dotted else package
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
-@functools.lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """Hash of the n2s_lite source files that make products (all but PRESENTATION_MODULES)."""
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        if path.relative_to(package).as_posix() in PRESENTATION_MODULES:
+def _imported_modules(package: Path, path: Path) -> set[str]:
+    """Dotted names (relative to the package) of the package modules `path` imports with relative imports.
+
+    A parent package's __init__ counts only when imported itself: ours only re-export names.
+    """
+    own = path.relative_to(package).with_suffix("").parts
+    here = own[:-1]  # the package `path` belongs to (for an __init__.py, the package itself)
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not isinstance(node, ast.ImportFrom) or node.level == 0:
             continue
-        digest.update(str(path.relative_to(package)).encode())
+        base = here[: len(here) - (node.level - 1)] + (tuple(node.module.split(".")) if node.module else ())
+        for name in node.names:
+            target = ".".join(base + (name.name,))
+            found.add(target if _module_file(package, target) else ".".join(base))
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def code_fingerprint(*roots: str) -> str:
+    """Hash of the source of package modules `roots` (e.g. 'neuro', 'autoencoder') and all they import.
+
+    Only the code that makes a product keys it: editing the adaptor does not invalidate a cached
+    simulated participant or pre-trained autoencoder. No roots: every module of the package.
+    """
+    package = Path(__file__).resolve().parent
+    if roots:
+        todo, files = list(roots), set()
+        while todo:
+            path = _module_file(package, todo.pop())
+            if path is None or path in files:
+                continue
+            files.add(path)
+            todo.extend(_imported_modules(package, path))
+    else:
+        files = set(package.rglob("*.py"))
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def config_key(config: dict) -> str:
-    """Stable 16-hex-digit hash of a JSON-serialisable configuration, the version and the code fingerprint."""
-    text = json.dumps({"config": config, "version": __version__, "code": code_fingerprint()},
+def config_key(config: dict, code: tuple[str, ...] = ()) -> str:
+    """Stable 16-hex-digit hash of a JSON-serialisable configuration, the version and `code_fingerprint(*code)`."""
+    text = json.dumps({"config": config, "version": __version__, "code": code_fingerprint(*code)},
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def cached(kind: str, config: dict, build: Callable[[Path], None], suffix: str = ".h5") -> Path:
+def cached(kind: str, config: dict, build: Callable[[Path], None], suffix: str = ".h5",
+           code: tuple[str, ...] = ()) -> Path:
     """Path of the product `kind` made from `config`; `build(tmp_path)` writes it if it is not cached yet.
 
+    code: the package modules whose source (with everything they import) makes the product; see
+    `code_fingerprint`.
     The product is written to a temporary file and moved into place, so an interrupted build leaves
     nothing half-written behind.
     """
-    path = cache_dir() / kind / f"{config_key(config)}{suffix}"
+    path = cache_dir() / kind / f"{config_key(config, code)}{suffix}"
     if not path.exists():
         with atomic_path(path) as tmp:
             build(tmp)

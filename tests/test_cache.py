@@ -1,0 +1,62 @@
+"""The on-disk cache: products keyed by configuration and by the source of the modules that make them."""
+import shutil
+from pathlib import Path
+
+import pytest
+
+import n2s_lite
+from n2s_lite import cache
+
+
+@pytest.fixture
+def package_copy(tmp_path, monkeypatch):
+    """A copy of the package's source whose files a test may edit; the fingerprint reads this copy."""
+    copy = tmp_path / "n2s_lite"
+    shutil.copytree(Path(n2s_lite.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "__file__", str(copy / "cache.py"))
+    cache.code_fingerprint.cache_clear()
+    yield copy
+    cache.code_fingerprint.cache_clear()
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text() + "\n# edited\n")
+
+
+def test_editing_a_module_changes_only_the_fingerprints_that_import_it(package_copy):
+    before = {roots: cache.code_fingerprint(*roots) for roots in [("autoencoder",), ("neuro",), ("experiment",)]}
+    _edit(package_copy / "adaptor.py")  # phase 2 only: neither the autoencoder nor the simulator imports it
+    cache.code_fingerprint.cache_clear()
+    after = {roots: cache.code_fingerprint(*roots) for roots in before}
+    assert after[("autoencoder",)] == before[("autoencoder",)]
+    assert after[("neuro",)] == before[("neuro",)]
+    assert after[("experiment",)] != before[("experiment",)]
+
+
+def test_an_edit_deep_in_the_import_graph_reaches_the_product(package_copy):
+    before = cache.code_fingerprint("autoencoder")
+    _edit(package_copy / "synth" / "core.py")  # autoencoder -> synthesizer -> synth.decoder -> synth.core
+    cache.code_fingerprint.cache_clear()
+    assert cache.code_fingerprint("autoencoder") != before
+
+
+def test_no_roots_fingerprints_every_module(package_copy):
+    before = cache.code_fingerprint()
+    _edit(package_copy / "widgets.py")
+    cache.code_fingerprint.cache_clear()
+    assert cache.code_fingerprint() != before
+
+
+def test_cached_builds_once_and_keys_by_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path))
+    builds = []
+
+    def build(path):
+        builds.append(path)
+        path.write_text("product")
+
+    first = cache.cached("thing", dict(a=1), build, suffix=".txt", code=("audio",))
+    again = cache.cached("thing", dict(a=1), build, suffix=".txt", code=("audio",))
+    other = cache.cached("thing", dict(a=2), build, suffix=".txt", code=("audio",))
+    assert first == again != other and len(builds) == 2
+    assert first.read_text() == "product" and first.with_suffix(".json").is_file()
