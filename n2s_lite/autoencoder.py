@@ -27,10 +27,9 @@ from . import audio as A
 from . import cache
 from . import train as T
 from .errors import InputError
+from .losses import denormalise, normalise, spectrogram_loss
 from .utils import seed_everything
 
-MEL_CENTRE_DB = -30.0  # fixed normalisation of the dB log-mel: (dB - centre) / scale
-MEL_SCALE_DB = 20.0
 FLOOR_DB = 10.0 * math.log10(A.MEL_FLOOR)  # -50 dB, the silence level of `audio.log_mel`
 CHECKPOINT_KIND = "n2s-lite speech autoencoder"
 
@@ -44,16 +43,7 @@ PROFILES = {
                  steps_per_epoch=200, max_epochs=200, patience=15, lr=1e-3, gain_db=6.0, max_utterances=None),
 }
 MODEL_KEYS = ("channels", "blocks", "latent_dim", "stride")
-
-
-def normalise(mel_db: torch.Tensor) -> torch.Tensor:
-    """dB log-mel -> network units (about -1 for silence, +2 for the loudest bins)."""
-    return (mel_db - MEL_CENTRE_DB) / MEL_SCALE_DB
-
-
-def denormalise(units: torch.Tensor) -> torch.Tensor:
-    """Network units -> dB log-mel."""
-    return units * MEL_SCALE_DB + MEL_CENTRE_DB
+CODE = ("autoencoder",)  # the modules (with their imports) whose source keys a cached pre-trained autoencoder
 
 
 class ChannelNorm(nn.LayerNorm):
@@ -184,18 +174,6 @@ def _check_mel(mel: torch.Tensor) -> None:
         raise InputError("<mel>", "mel", f"a (B, T, {A.N_MELS}) dB log-mel with T > 0", f"shape {tuple(mel.shape)}")
 
 
-def reconstruction_loss(pred_db: torch.Tensor, true_db: torch.Tensor) -> torch.Tensor:
-    """SmoothL1 (1 dB knee) on the log-mel + L1 on its time and frequency differences (Li et al. 2024).
-
-    Inputs (B, T, 80) dB; the loss is in network units (1 unit = 20 dB).
-    """
-    pred, true = normalise(pred_db), normalise(true_db)
-    level = F.smooth_l1_loss(pred, true, beta=1.0 / MEL_SCALE_DB)
-    time_diff = F.l1_loss(pred.diff(dim=1), true.diff(dim=1))
-    freq_diff = F.l1_loss(pred.diff(dim=2), true.diff(dim=2))
-    return level + time_diff + freq_diff
-
-
 # --------------------------------------------------------------------------------------------- training
 
 
@@ -246,14 +224,14 @@ def _mean_loss(model: SpeechAutoencoder, mels: list[np.ndarray]) -> float:
     total = 0.0
     for mel in mels:
         x = torch.from_numpy(mel)[None].to(device)
-        total += float(reconstruction_loss(model(x), x)) * len(mel)
+        total += float(spectrogram_loss(model(x), x)) * len(mel)
     return total / sum(len(m) for m in mels)
 
 
 def _batch_loss(model: SpeechAutoencoder, batch: torch.Tensor) -> torch.Tensor:
     """Training loss of one (B, crop_frames, 80) dB batch."""
     batch = batch.to(next(model.parameters()).device)
-    return reconstruction_loss(model(batch), batch)
+    return spectrogram_loss(model(batch), batch)
 
 
 def fit_autoencoder(model: SpeechAutoencoder, train_mels: list, val_mels: list, settings: dict, seed: int = 0,
@@ -308,14 +286,14 @@ def pretrained(profile: str = "smoke", corpus: str = "asterisk", seed: int = 0, 
     """
     config = dict(kind="speech_autoencoder", profile=profile, settings=PROFILES[profile], corpus=corpus,
                   seed=seed, decoder=decoder, mel=A.mel_params())
-    resume = cache.cache_dir() / "autoencoder" / f"{cache.config_key(config)}.resume.pt"
+    resume = cache.cache_dir() / "autoencoder" / f"{cache.config_key(config, CODE)}.resume.pt"
 
     def build_product(path: Path) -> None:
         model, history = pretrain(corpus, profile, seed, resume, decoder, progress)
         save(model, path, history=history)
         resume.unlink(missing_ok=True)
 
-    return load(cache.cached("autoencoder", config, build_product, suffix=".pt"))
+    return load(cache.cached("autoencoder", config, build_product, suffix=".pt", code=CODE))
 
 
 # ---------------------------------------------------------------------------------------- files and audio

@@ -34,12 +34,13 @@ class TrainingSettings:
     max_epochs: int = 40
     patience: int = 6
     lr: float = 2e-3
+    schedule: str = "constant"  # see `train.TrainConfig.schedule`
     weight_decay: float = 1e-2
     dropout: float = 0.2
 
     def train_config(self, seed: int, progress: bool = False) -> T.TrainConfig:
-        return T.TrainConfig(max_epochs=self.max_epochs, lr=self.lr, weight_decay=self.weight_decay,
-                             patience=self.patience, seed=seed, progress=progress)
+        return T.TrainConfig(max_epochs=self.max_epochs, lr=self.lr, schedule=self.schedule,
+                             weight_decay=self.weight_decay, patience=self.patience, seed=seed, progress=progress)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -22,7 +22,6 @@ import torch.nn.functional as F
 from pystoi import utils as stoi_utils
 
 from . import audio as A
-from .autoencoder import MEL_SCALE_DB, normalise
 
 STOI_RATE = 10_000  # Hz, pystoi's internal rate
 STOI_FRAME = 256  # samples per frame at 10 kHz
@@ -41,10 +40,24 @@ def latent_alignment(pred_latent: torch.Tensor, true_latent: torch.Tensor) -> to
     return F.smooth_l1_loss(pred_latent, true_latent)
 
 
+MEL_CENTRE_DB = -30.0  # network units of the dB log-mel: (dB - centre) / scale
+MEL_SCALE_DB = 20.0
+
+
+def normalise(mel_db: torch.Tensor) -> torch.Tensor:
+    """dB log-mel -> network units (about -1 for silence, +2 for the loudest bins)."""
+    return (mel_db - MEL_CENTRE_DB) / MEL_SCALE_DB
+
+
+def denormalise(units: torch.Tensor) -> torch.Tensor:
+    """Network units -> dB log-mel."""
+    return units * MEL_SCALE_DB + MEL_CENTRE_DB
+
+
 def spectrogram_loss(pred_mel: torch.Tensor, true_mel: torch.Tensor, difference_weight: float = 1.0) -> torch.Tensor:
-    """(B, T, 80), (B, T, 80) dB -> scalar loss in network units (1 unit = 20 dB, `autoencoder.normalise`):
+    """(B, T, 80), (B, T, 80) dB -> scalar loss in network units (1 unit = 20 dB, `normalise`):
     SmoothL1 with a 1 dB knee on the mel, plus `difference_weight` times L1 on its first differences
-    along time and along frequency (Li et al. 2024). With weight 1 it is the autoencoder's own loss."""
+    along time and along frequency (Li et al. 2024). With weight 1 it is also the autoencoder's pre-training loss."""
     pred, true = normalise(pred_mel), normalise(true_mel)
     level = F.smooth_l1_loss(pred, true, beta=1.0 / MEL_SCALE_DB)
     if difference_weight == 0:

@@ -28,6 +28,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     patience: int = 8  # epochs without validation improvement before stopping
+    schedule: str = "constant"  # learning rate per epoch: "constant", or "cosine" (lr -> 0 over max_epochs)
     grad_clip: float = 1.0
     seed: int = 0
     device: str = "auto"
@@ -54,6 +55,8 @@ def fit(model: torch.nn.Module, train_loss: Callable[[torch.nn.Module, object], 
         if state["stale"] >= config.patience:
             break
         torch.manual_seed(config.seed * 100_003 + epoch)
+        for group in optimiser.param_groups:
+            group["lr"] = learning_rate(config, epoch)
         started = time.perf_counter()
         model.train()
         losses = []
@@ -82,6 +85,15 @@ def fit(model: torch.nn.Module, train_loss: Callable[[torch.nn.Module, object], 
     if state["best_state"] is not None:
         model.load_state_dict(state["best_state"])
     return state["history"]
+
+
+def learning_rate(config: TrainConfig, epoch: int) -> float:
+    """The learning rate of `epoch` (a function of the epoch alone, so a resumed run follows the same schedule)."""
+    if config.schedule == "constant":
+        return config.lr
+    if config.schedule == "cosine":
+        return config.lr * 0.5 * (1 + math.cos(math.pi * epoch / config.max_epochs))
+    raise ValueError(f"TrainConfig.schedule must be 'constant' or 'cosine', got {config.schedule!r}")
 
 
 def _save(path, model, optimiser, config, state) -> None:

@@ -33,11 +33,19 @@ def pick_device(preference: str = "auto") -> str:
     return "cpu"
 
 
+def _umask() -> int:
+    """The process's file-creation mask (reading it means setting it; it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path, overwrite: bool = True):
     """Yield a temporary path beside `path`; move it onto `path` only if the block succeeds.
 
-    With overwrite=False an existing file is never replaced (FileExistsError instead).
+    With overwrite=False an existing file is never replaced (FileExistsError instead). The file gets
+    the permissions of an ordinary new file (0666 minus the umask), not mkstemp's private 0600.
     """
     path = Path(path)
     if not overwrite and path.exists():
@@ -49,6 +57,8 @@ def atomic_path(path, overwrite: bool = True):
         yield Path(tmp)
         if not overwrite and path.exists():
             raise FileExistsError(f"{path}: appeared while writing; refusing to overwrite it")
+        if os.path.isfile(tmp):
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

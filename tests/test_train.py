@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 import torch
 
-from n2s_lite.train import TrainConfig, fit, load_payload, save_model
+from n2s_lite.train import TrainConfig, fit, learning_rate, load_payload, save_model
 
 
 def _problem(seed=0):
@@ -11,18 +12,21 @@ def _problem(seed=0):
     return x, y
 
 
-def _run(max_epochs, checkpoint=None, seed=0):
+def _run(max_epochs, checkpoint=None, seed=0, schedule="constant", interrupt_at=None):
     x, y = _problem()
     torch.manual_seed(seed)
     model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Dropout(0.1), torch.nn.Linear(8, 1))
 
     def batches(epoch):
+        if epoch == interrupt_at:
+            raise KeyboardInterrupt
         order = np.random.default_rng([seed, epoch]).permutation(len(x))
         return [order[i:i + 32] for i in range(0, len(x), 32)]
 
     loss = lambda m, idx: torch.nn.functional.mse_loss(m(x[idx]), y[idx])
     val = lambda m: torch.nn.functional.mse_loss(m(x[:64]), y[:64])
-    config = TrainConfig(max_epochs=max_epochs, lr=1e-2, patience=100, seed=seed, device="cpu", progress=False)
+    config = TrainConfig(max_epochs=max_epochs, lr=1e-2, patience=100, seed=seed, device="cpu", progress=False,
+                         schedule=schedule)
     return model, fit(model, loss, batches, val, config, checkpoint=checkpoint)
 
 
@@ -42,6 +46,27 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
     straight, reference = _run(6)
     assert [h["epoch"] for h in history] == list(range(6))
     assert np.allclose([h["val_loss"] for h in history], [h["val_loss"] for h in reference])
+    for a, b in zip(resumed.state_dict().values(), straight.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_cosine_schedule_decays_from_lr_towards_zero():
+    config = TrainConfig(max_epochs=10, lr=0.01, schedule="cosine")
+    rates = [learning_rate(config, epoch) for epoch in range(10)]
+    assert rates[0] == 0.01 and abs(rates[5] - 0.005) < 1e-12 and 0 < rates[-1] < 0.0003
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    assert learning_rate(TrainConfig(lr=0.01), 7) == 0.01
+    with pytest.raises(ValueError, match="schedule"):
+        learning_rate(TrainConfig(schedule="step"), 0)
+
+
+def test_a_cosine_run_interrupted_mid_schedule_resumes_to_the_same_weights(tmp_path):
+    checkpoint = tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):
+        _run(6, checkpoint=checkpoint, schedule="cosine", interrupt_at=3)
+    resumed, history = _run(6, checkpoint=checkpoint, schedule="cosine")
+    straight, reference = _run(6, schedule="cosine")
+    assert [h["val_loss"] for h in history] == [h["val_loss"] for h in reference]
     for a, b in zip(resumed.state_dict().values(), straight.state_dict().values()):
         assert torch.equal(a, b)
 

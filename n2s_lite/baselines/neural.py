@@ -17,7 +17,7 @@ from torch import nn
 from .. import audio as A
 from .. import decoding as D
 from .. import train as T
-from ..autoencoder import denormalise
+from ..losses import denormalise
 from ..utils import seed_everything
 
 CHECKPOINT_KIND = "n2s-lite neural baseline"

@@ -53,7 +53,7 @@ def initial_controls(wave: np.ndarray, synth: FormantSynthesizer, seed: int | No
     controls["loudness"] = torch.ones(1, n_frames)
     with torch.no_grad():
         rendered_rms = _frame_rms(synth.get_signal(controls, seed))
-    target_rms = _frame_rms(torch.from_numpy(wave)[None])
+    target_rms = _frame_rms(torch.tensor(wave)[None])
     controls["loudness"] = (target_rms / rendered_rms.clamp(min=1e-8)).clamp(*LOUDNESS_RANGE)
     return controls
 
@@ -68,7 +68,7 @@ def fit_to_speech(wave: np.ndarray, steps: int = 300, seed: int = 0, lr: float =
         raise InputError("<waveform>", "wave", "a 1-D waveform of at least two 100 Hz frames", f"shape {wave.shape}")
     wave = wave[: A.n_frames(len(wave)) * A.HOP]
     synth = synth or FormantSynthesizer(seed=seed)
-    target = torch.from_numpy(wave)[None]
+    target = torch.tensor(wave)[None]  # a copy: the caller's array may be read-only
     mel_true = torch_log_mel(target)
     raw = synth.get_raw(initial_controls(wave, synth, seed)).requires_grad_(True)
     optimiser = torch.optim.Adam([raw], lr=lr)
