@@ -1,8 +1,8 @@
 """On-disk cache of expensive products (pre-trained autoencoder, simulated recordings), keyed by config.
 
 The key is a hash of the JSON configuration and of the source code of the modules that make the
-product, so neither a changed setting nor a changed simulator or model reuses a stale product. Location: $N2S_CACHE, else
-~/.cache/n2s-lite.
+product, so neither a changed setting nor a changed simulator or model reuses a stale product.
+Location: $N2S_CACHE, else ~/.cache/n2s-lite.
 """
 from __future__ import annotations
 
@@ -85,10 +85,9 @@ def cached(kind: str, config: dict, build: Callable[[Path], None], suffix: str =
            code: tuple[str, ...] = ()) -> Path:
     """Path of the product `kind` made from `config`; `build(tmp_path)` writes it if it is not cached yet.
 
-    code: the package modules whose source (with everything they import) makes the product; see
-    `code_fingerprint`.
     The product is written to a temporary file and moved into place, so an interrupted build leaves
-    nothing half-written behind.
+    nothing half-written behind. code: the package modules whose source (with everything they import)
+    makes the product, see `code_fingerprint`; empty means the whole package.
     """
     path = cache_dir() / kind / f"{config_key(config, code)}{suffix}"
     if not path.exists():
