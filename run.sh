@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${N2S_VENV:-.venv}
-SYSTEM_PACKAGES="asterisk-core-sounds-en-g722 espeak-ng"
+# asterisk-core-sounds-en (only recommended by the -g722 package) holds the prompts' transcripts.
+SYSTEM_PACKAGES="asterisk-core-sounds-en-g722 asterisk-core-sounds-en espeak-ng"
 
 install_system_packages() {
   local missing=()

@@ -213,7 +213,7 @@ def test_asterisk_missing_says_how_to_install(tmp_path, monkeypatch):
     with pytest.raises(CorpusNotFound) as error:
         corpora.load("asterisk")
     message = str(error.value)
-    assert "sudo apt-get install asterisk-core-sounds-en-g722" in message
+    assert "sudo apt-get install asterisk-core-sounds-en-g722 asterisk-core-sounds-en" in message
     assert "'tts'" in message and "'folder:PATH'" in message
 
 
