@@ -51,10 +51,11 @@ def _imported_modules(package: Path, path: Path) -> set[str]:
 
 @functools.lru_cache(maxsize=None)
 def code_fingerprint(*roots: str) -> str:
-    """Hash of the source of package modules `roots` (e.g. 'neuro', 'autoencoder') and all they import.
+    """Hash of the code of package modules `roots` (e.g. 'neuro', 'autoencoder') and all they import.
 
     Only the code that makes a product keys it: editing the adaptor does not invalidate a cached
-    simulated participant or pre-trained autoencoder. No roots: every module of the package.
+    simulated participant or pre-trained autoencoder, and neither do edits of comments or docstrings.
+    No roots: every module of the package.
     """
     package = Path(__file__).resolve().parent
     if roots:
@@ -70,8 +71,19 @@ def code_fingerprint(*roots: str) -> str:
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
+        digest.update(_code_without_docstrings(path).encode())
     return digest.hexdigest()[:16]
+
+
+def _code_without_docstrings(path: Path) -> str:
+    """The syntax tree of a module as text, without comments, docstrings or layout: what the code does."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
 
 
 def config_key(config: dict, code: tuple[str, ...] = ()) -> str:

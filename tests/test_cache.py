@@ -20,7 +20,8 @@ def package_copy(tmp_path, monkeypatch):
 
 
 def _edit(path: Path) -> None:
-    path.write_text(path.read_text() + "\n# edited\n")
+    """A change of what the module does (a new module-level constant)."""
+    path.write_text(path.read_text() + "\nEDITED = 1\n")
 
 
 def test_editing_a_module_changes_only_the_fingerprints_that_import_it(package_copy):
@@ -36,6 +37,25 @@ def test_editing_a_module_changes_only_the_fingerprints_that_import_it(package_c
 def test_an_edit_deep_in_the_import_graph_reaches_the_product(package_copy):
     before = cache.code_fingerprint("autoencoder")
     _edit(package_copy / "synth" / "core.py")  # autoencoder -> synthesizer -> synth.decoder -> synth.core
+    cache.code_fingerprint.cache_clear()
+    assert cache.code_fingerprint("autoencoder") != before
+
+
+def test_comments_and_docstrings_do_not_change_the_fingerprint(package_copy):
+    before = cache.code_fingerprint("autoencoder")
+    path = package_copy / "autoencoder.py"
+    original = path.read_text()
+    edits = [('"""Phase 1:', '"""Edited docstring. Phase 1:'),
+             ("\nclass ChannelNorm(", "\n# a comment\nclass ChannelNorm("),
+             ('    """Latent frames per second."""', '    """Edited: latent frames per second."""')]
+    text = original
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+    cache.code_fingerprint.cache_clear()
+    assert cache.code_fingerprint("autoencoder") == before
+    path.write_text(text.replace("return A.FRAME_RATE / self.stride", "return A.FRAME_RATE / self.stride / 1", 1))
     cache.code_fingerprint.cache_clear()
     assert cache.code_fingerprint("autoencoder") != before
 
