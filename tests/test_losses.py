@@ -86,6 +86,15 @@ def test_mel_estoi_is_one_for_identical_mels_and_falls_with_distortion(speech):
     assert float(losses.mel_estoi(mel, noisy)[0]) < 0.8
 
 
+def test_mel_estoi_loss_with_a_segment_hop_stays_close_to_every_segment(speech):
+    mel = torch.from_numpy(A.log_mel(speech.astype(np.float32)))[None]
+    noisy = mel + 6 * torch.randn(mel.shape, generator=torch.Generator().manual_seed(1))
+    every_segment = 1 - float(losses.mel_estoi(mel, noisy, segment_hop=1)[0])
+    assert 0.1 < every_segment < 0.9
+    assert float(losses.mel_estoi_loss(noisy, mel)) == pytest.approx(every_segment, abs=0.02)
+    assert float(losses.mel_estoi_loss(mel, mel)) == pytest.approx(0.0, abs=1e-4)
+
+
 def test_estoi_needs_thirty_frames():
     with pytest.raises(ValueError, match="30"):
         losses.intelligibility(torch.ones(1, 15, 10), torch.ones(1, 15, 10))
