@@ -182,11 +182,12 @@ def _read_json(path: Path) -> dict:
 
 
 def git_commit() -> str | None:
-    """HEAD commit of the source checkout, with '-dirty' when tracked files changed; None outside git."""
+    """HEAD commit of the source checkout, with '-dirty' when tracked files outside figures/ changed (a
+    run rewrites figures/ itself); None outside git."""
     try:
         run = dict(cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=10)
         commit = subprocess.run(["git", "rev-parse", "HEAD"], **run).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], **run).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)figures"], **run).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return commit + ("-dirty" if dirty else "")

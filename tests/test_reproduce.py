@@ -151,3 +151,24 @@ def test_a_failing_notebook_stops_the_run_naming_notebook_and_cell(tmp_path):
     failing = [c for c in executed.cells if c.get("execution_count") == caught.value.exec_count]
     assert [c.source for c in failing] == ["values = []\nmean = sum(values) / len(values)"]
     assert not (tmp_path / "executed" / "02_never.ipynb").exists()
+
+
+def test_commit_is_dirty_for_source_edits_not_for_regenerated_figures(tmp_path, monkeypatch):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "fig01.png").write_bytes(b"old")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    monkeypatch.setattr(reproduce, "REPO_ROOT", tmp_path)
+    clean = reproduce.git_commit()
+    assert len(clean) == 40 and not clean.endswith("-dirty")
+    (tmp_path / "figures" / "fig01.png").write_bytes(b"new")
+    assert reproduce.git_commit() == clean
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert reproduce.git_commit() == clean + "-dirty"
