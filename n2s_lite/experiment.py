@@ -45,7 +45,7 @@ PROFILES = {
         # latent alignment off: validation spectrogram r 0.641 without it vs 0.632 (weight 0.3), seed 0;
         # intelligibility weight 0.2: validation ESTOI 0.231 vs 0.165 without, r 0.642 vs 0.645 (seeds 0/1)
         adaptor=dict(channels=64, hidden=96), loss=dict(latent=0.0, intelligibility=0.2), mlp=dict(hidden=256),
-        # 16 Griffin-Lim iterations: ESTOI of the true test mels 0.914 vs 0.918 with 32, 0.901 with 8, at half
+        # 16 Griffin-Lim iterations: ESTOI of the true test mels 0.908 vs 0.915 with 32 (bench ceilings), at half
         # the vocoding time of the ~1000 waveforms a bench scores
         lstm_cnn=dict(channels=64, hidden=96), griffin_lim_iters=16, autoencoder_test_utterances=40),
     "full": dict(
