@@ -165,7 +165,7 @@ def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict) -> di
         wall_times = {**previous.get("notebook_seconds", {}), **wall_times}
     results = {path.stem: _read_json(path) for path in sorted(figures_dir.glob("results_*.json"))}
     manifest = dict(
-        profile=profile, seed=seed, commit=git_commit(), device=pick_device(),
+        profile=profile, seed=seed, commit=git_commit(figures_dir), device=pick_device(),
         python=platform.python_version(), platform=platform.platform(), packages=package_versions(),
         notebook_seconds=dict(sorted(wall_times.items())),
         figures=sorted(p.name for p in figures_dir.iterdir() if p.name.startswith("fig")),
@@ -181,13 +181,18 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def git_commit() -> str | None:
-    """HEAD commit of the source checkout, with '-dirty' when tracked files outside figures/ changed (a
-    run rewrites figures/ itself); None outside git."""
+def git_commit(outputs=None) -> str | None:
+    """HEAD commit of the source checkout, with '-dirty' when tracked files changed; None outside git.
+
+    outputs: a directory the run itself rewrites (reproduce's figures_dir); changes there do not count.
+    """
+    status = ["git", "status", "--porcelain", "--untracked-files=no", "--", "."]
+    if outputs is not None and Path(outputs).resolve().is_relative_to(REPO_ROOT):
+        status.append(f":(exclude){Path(outputs).resolve().relative_to(REPO_ROOT).as_posix()}")
     try:
         run = dict(cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=10)
         commit = subprocess.run(["git", "rev-parse", "HEAD"], **run).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)figures"], **run).stdout.strip()
+        dirty = subprocess.run(status, **run).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return commit + ("-dirty" if dirty else "")

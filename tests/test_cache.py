@@ -44,11 +44,10 @@ def test_an_edit_deep_in_the_import_graph_reaches_the_product(package_copy):
 def test_comments_and_docstrings_do_not_change_the_fingerprint(package_copy):
     before = cache.code_fingerprint("autoencoder")
     path = package_copy / "autoencoder.py"
-    original = path.read_text()
+    text = path.read_text()
     edits = [('"""Phase 1:', '"""Edited docstring. Phase 1:'),
              ("\nclass ChannelNorm(", "\n# a comment\nclass ChannelNorm("),
              ('    """Latent frames per second."""', '    """Edited: latent frames per second."""')]
-    text = original
     for old, new in edits:
         assert old in text
         text = text.replace(old, new, 1)

@@ -165,10 +165,12 @@ def test_commit_is_dirty_for_source_edits_not_for_regenerated_figures(tmp_path, 
     git("init", "-q")
     git("add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
-    monkeypatch.setattr(reproduce, "REPO_ROOT", tmp_path)
-    clean = reproduce.git_commit()
+    monkeypatch.setattr(reproduce, "REPO_ROOT", tmp_path.resolve())
+    figures = tmp_path / "figures"
+    clean = reproduce.git_commit(figures)
     assert len(clean) == 40 and not clean.endswith("-dirty")
-    (tmp_path / "figures" / "fig01.png").write_bytes(b"new")
-    assert reproduce.git_commit() == clean
+    (figures / "fig01.png").write_bytes(b"new")
+    assert reproduce.git_commit(figures) == clean
+    assert reproduce.git_commit() == clean + "-dirty"  # without outputs every tracked change counts
     (tmp_path / "code.py").write_text("x = 2\n")
-    assert reproduce.git_commit() == clean + "-dirty"
+    assert reproduce.git_commit(figures) == clean + "-dirty"

@@ -27,9 +27,9 @@ DEFAULT_TRANSCRIPTS = Path("/usr/share/doc/asterisk-core-sounds-en") / TRANSCRIP
 G722_BITRATE = 64_000  # bit/s of the Asterisk files
 SPEAKER = "allison"
 LICENSE = "CC BY-SA 3.0 (Allison Smith / Digium)"
-HOW_TO_GET = (f"install it with `sudo apt-get install asterisk-core-sounds-en-g722 asterisk-core-sounds-en`, point ${ROOT_ENV} at a "
-              "copy, or use another corpus: 'tts' (synthetic speech from espeak-ng) or 'folder:PATH' (your "
-              "own wav/flac/ogg files)")
+HOW_TO_GET = ("install it with `sudo apt-get install asterisk-core-sounds-en-g722 asterisk-core-sounds-en`, "
+              f"point ${ROOT_ENV} at a copy, or use another corpus: 'tts' (synthetic speech from espeak-ng) or "
+              "'folder:PATH' (your own wav/flac/ogg files)")
 _ANNOTATION = re.compile(r"\s*(\[[^\]]*\]|\([^)]*\))")  # "[ascending tones]", "(note: ...)"
 
 
