@@ -5,10 +5,17 @@ trained parameter count and training seconds; across seeds, the mean and standar
 metric's sentence mean; the margins of "transfer" over every other method on spectrogram correlation
 and ESTOI, and whether each margin exceeds the across-seed spread (the larger of the two methods'
 across-seed standard deviations); the ceilings; the autoencoder's resynthesis quality on held-out real
-speech; wall time per stage; the machine and the versions.
+speech; wall time per stage; the schedule; the machine and the versions.
+
+Schedule. The participant, phase 1, the ceilings and the first seed of "transfer" run one after the
+other with every CPU thread, so that run's training time is phase 2 alone on the machine. The other
+(method, seed) runs are independent: they go, longest first, to `jobs` worker processes with
+cpu_count // jobs threads each (`parallel`: about 1.4x sooner on 2 cores than one after the other).
+Stage seconds of the runs are summed over runs, so they can add up to more than the wall time ("total").
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -21,11 +28,14 @@ import numpy as np
 
 from . import __version__
 from . import experiment as X
+from . import parallel
 from .adaptor import parameter_counts
 from .utils import atomic_path
 
 MARGIN_METRICS = ("spectrogram_r", "estoi")
 DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: trained once, reused
+# methods by training time per seed in the standard bench (scratch 125 s ... ridge 6 s), for scheduling
+LONGEST_FIRST = ("scratch", "transfer", "transfer_causal", "lstm_cnn", "mlp", "ridge")
 
 
 class StageClock:
@@ -43,32 +53,37 @@ class StageClock:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
 
 
-def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS) -> dict:
+def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS, jobs: int | None = None) -> dict:
     """Run every method for each seed on the profile's participant; write and return the results.
 
     seeds: an int n (the first n seeds 0..n-1), a sequence of seeds, or None for the profile's seeds.
+    jobs: worker processes for the independent runs (None: `parallel.default_jobs()`; 1: all in this process).
     """
     options = X.settings(profile)
     seeds = _seeds(seeds, options["seeds"])
-    n_iter, workers = options["griffin_lim_iters"], os.cpu_count() or 1
+    jobs = parallel.default_jobs() if jobs is None else int(jobs)
+    n_iter, cpus = options["griffin_lim_iters"], os.cpu_count() or 1
     clock = StageClock()
     with clock.stage("total"):
         with clock.stage("participant"):
             rec = X.participant(profile)
-            test = X.split_trials(rec)["test"]
         with clock.stage("autoencoder"):
             ae = X.pretrained_autoencoder(profile)
         with clock.stage("ceilings"):
-            ceilings = X.ceilings(rec, ae, n_iter=n_iter, workers=workers)
+            ceilings = X.ceilings(rec, ae, n_iter=n_iter, workers=cpus)
         with clock.stage("autoencoder_quality"):
-            quality = X.autoencoder_quality(ae, options["autoencoder_test_utterances"], n_iter, workers)
-        runs = {name: {} for name in methods}
-        for name in methods:
-            for seed in seeds:
-                if name in DETERMINISTIC and runs[name]:
-                    runs[name][str(seed)] = next(iter(runs[name].values()))
-                    continue
-                runs[name][str(seed)] = _run_method(name, rec, test, profile, seed, ae, n_iter, workers, clock)
+            quality = X.autoencoder_quality(ae, options["autoencoder_test_utterances"], n_iter, cpus)
+        tasks = _tasks(methods, seeds)
+        alone = [task for task in tasks if task == ("transfer", seeds[0])]
+        done = {task: run_task(task, profile) for task in alone}
+        rest = [task for task in tasks if task not in done]
+        done.update(zip(rest, parallel.map_in_workers(functools.partial(run_task, profile=profile), rest, jobs,
+                                                      desc="bench runs")))
+        runs = _assemble(done, methods, seeds)
+        for (name, _seed), run in done.items():
+            for stage in ("train", "evaluate"):
+                clock.seconds[f"{stage}/{name}"] = round(clock.seconds.get(f"{stage}/{name}", 0.0)
+                                                         + run.pop(f"{stage}_wall_seconds"), 3)
     results = dict(
         profile=profile, seeds=list(seeds), settings=options, lag_window_frames=[X.D.LAGS[0], X.D.LAGS[-1]],
         data=_data_facts(rec), methods={name: dict(seeds=per_seed, across_seeds=_across_seeds(per_seed))
@@ -76,7 +91,8 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         margins=_margins(runs) if "transfer" in runs else {},
         ceilings={name: X.summary(table) for name, table in ceilings.groupby("ceiling")},
         autoencoder_resynthesis=X.summary(quality, ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")),
-        stage_seconds=clock.seconds, machine=_machine(), versions=_versions())
+        stage_seconds=clock.seconds, schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs), alone=alone),
+        machine=_machine(), versions=_versions())
     write_json(results, out)
     return results
 
@@ -89,17 +105,40 @@ def _seeds(seeds, default) -> list[int]:
     return [int(s) for s in seeds]
 
 
-def _run_method(name, rec, test, profile, seed, ae, n_iter, workers, clock) -> dict:
-    with clock.stage(f"train/{name}"):
-        decoder = X.train_method(name, rec, profile, seed, ae)
-        train_seconds = decoder.train_seconds
-    with clock.stage(f"evaluate/{name}"):
-        table = X.evaluate(decoder, test, vocode=True, rec=rec, n_iter=n_iter, workers=workers)
+def _tasks(methods, seeds) -> list[tuple[str, int]]:
+    """(method, seed) runs to do, longest first; a DETERMINISTIC method once (its first seed)."""
+    order = sorted(methods, key=lambda name: LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST))
+    return [(name, seed) for name in order for seed in (seeds[:1] if name in DETERMINISTIC else seeds)]
+
+
+def _assemble(done: dict, methods, seeds) -> dict:
+    """{method: {str(seed): run}} in the order of `methods`, a DETERMINISTIC method's one run under every seed."""
+    return {name: {str(seed): done[(name, seeds[0] if name in DETERMINISTIC else seed)] for seed in seeds}
+            for name in methods}
+
+
+def run_task(task: tuple[str, int], profile: str) -> dict:
+    """Train (or load from the cache) and evaluate one (method, seed) run, vocoding in as many processes
+    as torch has threads (a worker of `parallel.map_in_workers` has one or a few)."""
+    import torch
+
+    name, seed = task
+    options = X.settings(profile)
+    rec = X.participant(profile)
+    test = X.split_trials(rec)["test"]
+    ae = X.pretrained_autoencoder(profile) if name in X.USES_AUTOENCODER else None
+    started = time.perf_counter()
+    decoder = X.train_method(name, rec, profile, seed, ae)
+    trained = time.perf_counter()
+    table = X.evaluate(decoder, test, vocode=True, rec=rec, n_iter=options["griffin_lim_iters"],
+                       workers=torch.get_num_threads())
     return dict(means={m: s["mean"] for m, s in X.summary(table).items()}, summary=X.summary(table),
                 per_sentence={m: table[m].round(5).tolist() for m in X.METRICS},
                 stimulus_ids=table["stimulus_id"].tolist(), n_parameters=int(decoder.n_parameters),
                 n_parameters_at_inference=_inference_parameters(decoder),
-                train_seconds=round(train_seconds, 3), epochs=len(getattr(decoder, "history", [])) or None)
+                train_seconds=round(decoder.train_seconds, 3), threads=torch.get_num_threads(),
+                epochs=len(getattr(decoder, "history", [])) or None,
+                train_wall_seconds=trained - started, evaluate_wall_seconds=time.perf_counter() - trained)
 
 
 def _inference_parameters(decoder) -> int:

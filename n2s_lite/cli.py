@@ -43,7 +43,7 @@ def _resynthesize(args) -> int:
 def _bench(args) -> int:
     from .bench import run_bench
 
-    run_bench(profile=args.profile, out=args.out, seeds=args.seeds)
+    run_bench(profile=args.profile, out=args.out, seeds=args.seeds, jobs=args.jobs)
     print(f"wrote {args.out}")
     return 0
 
@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="smoke")
     p.add_argument("--out", required=True)
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="worker processes for the independent runs (default: one per CPU core, 1 with a GPU)")
     p.set_defaults(run=_bench)
 
     p = sub.add_parser("reproduce", help="run the notebooks with papermill and regenerate figures/")

@@ -25,6 +25,7 @@ from . import decoding as D
 
 CORPUS = "asterisk"
 METHODS = ("transfer", "transfer_causal", "ridge", "mlp", "lstm_cnn", "scratch")
+USES_AUTOENCODER = ("transfer", "transfer_causal", "scratch")  # methods built on the phase-1 model
 METRICS = ("spectrogram_r", "flattened_r", "mcd_db", "stoi", "estoi", "top1", "top5")
 MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms after silence removal
 
@@ -113,7 +114,7 @@ def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", s
         return RidgeDecoder(lags=D.LAGS).fit(train, val)
     if name in ("mlp", "lstm_cnn"):
         return train_baseline(name, train, val, training_settings(profile), seed, **options[name])
-    if name in ("transfer", "transfer_causal", "scratch"):
+    if name in USES_AUTOENCODER:
         ae = ae if ae is not None else pretrained_autoencoder(profile)
         return train_adaptor(ae, train, val, training_settings(profile), seed, causal=name == "transfer_causal",
                              pretrained=name != "scratch", weights=LossWeights(**options["loss"]), **options["adaptor"])
@@ -143,7 +144,7 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
         raise ValueError(f"method must be one of {METHODS}, got {name!r}")
     if name == "ridge":
         return fit()
-    uses_autoencoder = name in ("transfer", "transfer_causal", "scratch")
+    uses_autoencoder = name in USES_AUTOENCODER
     if uses_autoencoder and ae is None:
         ae = pretrained_autoencoder(profile)
     module = adaptor if uses_autoencoder else neural
@@ -268,27 +269,44 @@ def summary(table: pd.DataFrame, columns=METRICS) -> dict:
 
 
 # ------------------------------------------------------------------------------------------- data amount
-def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHODS, seed: int = 0,
-               vocode: bool = False) -> pd.DataFrame:
+def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHODS, seeds=(0,),
+               vocode: bool = False, jobs: int | None = None) -> pd.DataFrame:
     """Train each method on the first k minutes of training trials (same validation and test trials).
 
-    Returns one row per (minutes, method) with the mean of each metric over test sentences, the minutes
-    actually used (capped by the recording) and the training seconds.
+    Returns one row per (minutes, method, seed) with the mean of each metric over test sentences, the
+    minutes actually used (capped by the recording) and the training seconds. seeds: an int or a
+    sequence. The networks train first in `jobs` worker processes (`parallel.map_in_workers`), each into
+    the cache, so their training seconds are those of a worker with cpu_count // jobs threads.
     """
+    from . import parallel
+
+    seeds = (seeds,) if isinstance(seeds, int) else tuple(seeds)
     rec = participant(profile)
     ae = pretrained_autoencoder(profile) if any(m != "ridge" for m in methods) else None
     trials = split_trials(rec)
-    available = sum(len(t.mel) for t in trials["train"]) / A.FRAME_RATE / 60
+    subsets = {k: first_minutes(trials["train"], k) for k in minutes}
+    # None: all training trials, so the model is the one `n2s bench` trains (cached)
+    amount = {k: None if len(subset) == len(trials["train"]) else k for k, subset in subsets.items()}
+    runs = [(k, name, seed) for k in minutes for name in methods for seed in seeds]
+    parallel.map_in_workers(functools.partial(_train_cached, profile=profile),
+                            [(name, seed, amount[k]) for k, name, seed in runs if name != "ridge"], jobs, "data curve")
     rows = []
-    for k in minutes:
-        train = first_minutes(trials["train"], k)
-        used = sum(len(t.mel) for t in train) / A.FRAME_RATE / 60
-        everything = len(train) == len(trials["train"])  # then it is the model `n2s bench` trains (cached)
-        for name in methods:
-            decoder = train_method(name, rec, profile, seed, ae, minutes=None if everything else k)
-            seconds = decoder.train_seconds
-            table = evaluate(decoder, trials["test"], vocode, rec, settings(profile)["griffin_lim_iters"])
-            means = {m: s["mean"] for m, s in summary(table).items()}
-            rows.append(dict(minutes=k, minutes_used=used, minutes_available=available, method=name,
-                             train_seconds=seconds, n_parameters=decoder.n_parameters, **means))
+    for k, name, seed in runs:
+        decoder = train_method(name, rec, profile, seed, ae, minutes=amount[k])
+        table = evaluate(decoder, trials["test"], vocode, rec, settings(profile)["griffin_lim_iters"])
+        means = {m: s["mean"] for m, s in summary(table).items()}
+        rows.append(dict(minutes=k, minutes_used=_minutes(subsets[k]), minutes_available=_minutes(trials["train"]),
+                         method=name, seed=seed, train_seconds=decoder.train_seconds,
+                         n_parameters=decoder.n_parameters, **means))
     return pd.DataFrame(rows)
+
+
+def _minutes(trials: list) -> float:
+    return sum(len(t.mel) for t in trials) / A.FRAME_RATE / 60
+
+
+def _train_cached(run: tuple, profile: str) -> None:
+    """Train (method, seed, minutes) on the profile's participant into the cache (a `data_curve` worker task)."""
+    name, seed, minutes = run
+    ae = pretrained_autoencoder(profile) if name in USES_AUTOENCODER else None
+    train_method(name, participant(profile), profile, seed, ae, minutes=minutes)

@@ -38,6 +38,10 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     assert 0 < r["autoencoder_resynthesis"]["estoi"]["n"]
     assert {"participant", "autoencoder", "ceilings", "total", "train/transfer"} <= set(r["stage_seconds"])
     assert r["machine"]["cpu_count"] >= 1 and r["versions"]["packages"]["torch"] and r["versions"]["n2s_lite"]
+    # the first transfer run is timed alone with every thread; the others ran in the profile's workers
+    assert r["schedule"]["alone"] == [["transfer", r["seeds"][0]]]
+    assert r["methods"]["transfer"]["seeds"][str(r["seeds"][0])]["threads"] == r["machine"]["cpu_count"]
+    assert r["methods"]["mlp"]["seeds"][str(r["seeds"][0])]["threads"] == r["schedule"]["threads_per_job"]
 
 
 def _run(spectrogram_r, estoi):
@@ -59,6 +63,15 @@ def test_seed_argument_forms():
     assert bench._seeds(None, (0, 1, 2)) == [0, 1, 2]
     assert bench._seeds(2, (0, 1, 2)) == [0, 1]
     assert bench._seeds([5, 7], (0,)) == [5, 7]
+
+
+def test_runs_are_scheduled_longest_first_and_a_deterministic_method_once():
+    tasks = bench._tasks(("ridge", "mlp", "transfer", "scratch"), [0, 1])
+    assert tasks == [("scratch", 0), ("scratch", 1), ("transfer", 0), ("transfer", 1), ("mlp", 0), ("mlp", 1),
+                     ("ridge", 0)]
+    runs = bench._assemble({task: dict(task=task) for task in tasks}, ("ridge", "mlp"), [0, 1])
+    assert list(runs) == ["ridge", "mlp"] and runs["ridge"]["1"] is runs["ridge"]["0"]
+    assert runs["mlp"]["1"]["task"] == ("mlp", 1)
 
 
 def test_results_are_written_atomically_and_readably(tmp_path):

@@ -94,8 +94,11 @@ def test_ceilings_bound_the_test_set(rec):
 def test_data_curve_trains_on_growing_prefixes_and_caps_at_what_exists(rec, monkeypatch):
     monkeypatch.setattr(X, "participant", lambda profile: rec)
     monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
-    curve = X.data_curve("smoke", minutes=(0.05, 100), methods=("ridge", "transfer"))
-    assert len(curve) == 4 and set(curve["method"]) == {"ridge", "transfer"}
+    curve = X.data_curve("smoke", minutes=(0.05, 100), methods=("ridge", "transfer"), seeds=(0, 1), jobs=1)
+    assert len(curve) == 8 and set(curve["method"]) == {"ridge", "transfer"}
+    assert curve.groupby(["minutes", "method"])["seed"].apply(sorted).tolist() == [[0, 1]] * 4
+    transfer = curve[(curve["method"] == "transfer") & (curve["minutes"] == 100)]
+    assert transfer["spectrogram_r"].nunique() == 2  # another seed, another network
     used = curve.groupby("minutes")["minutes_used"].first()
     assert used[0.05] <= 0.05 < used[100] == pytest.approx(curve["minutes_available"].iloc[0])
     assert curve["spectrogram_r"].notna().all() and "estoi" not in curve

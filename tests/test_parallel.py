@@ -1,0 +1,42 @@
+import os
+
+import pytest
+
+from n2s_lite import parallel
+
+
+def worker_report(task: int) -> tuple:
+    """A worker task: the task, this process and its torch / OpenMP threads."""
+    import torch
+
+    return task * task, os.getpid(), torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+
+
+def test_one_job_runs_in_order_in_this_process():
+    results = parallel.map_in_workers(worker_report, [3, 1, 2], jobs=1)
+    assert [r[0] for r in results] == [9, 1, 4]
+    assert {r[1] for r in results} == {os.getpid()}
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPU cores")
+def test_workers_return_results_in_task_order_with_their_share_of_threads():
+    before = os.environ.get("OMP_NUM_THREADS")
+    results = parallel.map_in_workers(worker_report, list(range(6)), jobs=2)
+    assert [r[0] for r in results] == [i * i for i in range(6)]
+    assert os.getpid() not in {r[1] for r in results} and len({r[1] for r in results}) <= 2
+    share = (os.cpu_count() or 1) // 2
+    assert {r[2] for r in results} == {share} and {r[3] for r in results} == {str(share)}
+    assert os.environ.get("OMP_NUM_THREADS") == before  # the limit applied to the workers only
+
+
+def test_worker_errors_reach_the_caller():
+    with pytest.raises(ValueError, match="math domain"):
+        parallel.map_in_workers(__import__("math").sqrt, [4.0, -1.0], jobs=2)
+
+
+def test_threads_and_jobs_are_sane():
+    assert parallel.threads_per_job(1) == (os.cpu_count() or 1)
+    assert parallel.threads_per_job(10 ** 6) == 1
+    assert 1 <= parallel.default_jobs() <= parallel.MAX_JOBS
+    with pytest.raises(ValueError, match="jobs"):
+        parallel.map_in_workers(worker_report, [1], jobs=0)
