@@ -23,9 +23,14 @@ def main(path: str) -> None:
         across = method["across_seeds"]
         print(f"| {name} | {across['n_parameters']:,} | " + " | ".join(cell(across[c]) for c in COLUMNS)
               + f" | {across['train_seconds']:.0f} |")
+    schedule = bench.get("schedule")
     for name, ceiling in bench["ceilings"].items():
         print(f"| ceiling: {name} | | " + " | ".join(f"{ceiling[c]['mean']:.3f}" if c in ceiling else "" for c in COLUMNS)
               + " | |")
+    if schedule and schedule["jobs"] > 1:
+        print(f"\nTraining s: mean over seeds. {', '.join(f'{n} seed {s}' for n, s in schedule['alone'])} trained alone "
+              f"on all {bench['machine']['cpu_count']} cores; every other run in one of {schedule['jobs']} worker processes "
+              f"with {schedule['threads_per_job']} thread(s) each, side by side.")
     print("\nMargins of `transfer` (difference of across-seed means; spread = larger across-seed std):\n")
     print("| vs | spectrogram_r margin (spread) | ESTOI margin (spread) |")
     print("|---|---|---|")
