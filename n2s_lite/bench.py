@@ -53,7 +53,8 @@ class StageClock:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
 
 
-def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS, jobs: int | None = None) -> dict:
+def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS,
+              jobs: int | None = None) -> dict:
     """Run every method for each seed on the profile's participant; write and return the results.
 
     seeds: an int n (the first n seeds 0..n-1), a sequence of seeds, or None for the profile's seeds.
@@ -91,7 +92,8 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         margins=_margins(runs) if "transfer" in runs else {},
         ceilings={name: X.summary(table) for name, table in ceilings.groupby("ceiling")},
         autoencoder_resynthesis=X.summary(quality, ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")),
-        stage_seconds=clock.seconds, schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs), alone=alone),
+        stage_seconds=clock.seconds,
+        schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs), alone=alone),
         machine=_machine(), versions=_versions())
     write_json(results, out)
     return results
