@@ -33,8 +33,10 @@ def threads_per_job(jobs: int) -> int:
 def map_in_workers(function: Callable, tasks: Sequence, jobs: int | None = None, desc: str = "runs") -> list:
     """[function(task) for task in tasks], spread over `jobs` fresh processes (here, in order, when jobs == 1).
 
-    function must be importable by name (a module-level function, or functools.partial of one), and so
-    must the tasks and results be picklable. Shows a progress bar over finished tasks.
+    function must be importable by name (a module-level function, or functools.partial of one), and the
+    tasks and results picklable. Workers are started with "spawn", which imports the calling script
+    again: a script (not a notebook) that calls this needs an `if __name__ == "__main__":` guard.
+    Shows a progress bar over finished tasks.
     """
     jobs = default_jobs() if jobs is None else int(jobs)
     if jobs < 1:
