@@ -128,9 +128,8 @@ def run_task(task: tuple[str, int], profile: str) -> dict:
     options = X.settings(profile)
     rec = X.participant(profile)
     test = X.split_trials(rec)["test"]
-    ae = X.pretrained_autoencoder(profile) if name in X.USES_AUTOENCODER else None
     started = time.perf_counter()
-    decoder = X.train_method(name, rec, profile, seed, ae)
+    decoder = X.train_method(name, rec, profile, seed)  # loads the pre-trained autoencoder if the method needs it
     trained = time.perf_counter()
     table = X.evaluate(decoder, test, vocode=True, rec=rec, n_iter=options["griffin_lim_iters"],
                        workers=torch.get_num_threads())
@@ -188,7 +187,7 @@ def _data_facts(rec) -> dict:
     return dict(minutes=round(rec.duration / 60, 3), n_electrodes=rec.n_electrodes,
                 n_good_electrodes=int(rec.good_electrodes().sum()),
                 trials={split: len(t) for split, t in trials.items()},
-                minutes_per_split={split: round(sum(len(x.mel) for x in t) / 6000, 3) for split, t in trials.items()},
+                minutes_per_split={split: round(X.minutes_of(t), 3) for split, t in trials.items()},
                 test_sentences=len({t.stimulus_id for t in trials["test"]}))
 
 

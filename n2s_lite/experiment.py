@@ -91,6 +91,11 @@ def split_trials(rec) -> dict:
     return {split: data.trial_arrays(rec, split, stats) for split in ("train", "val", "test")}
 
 
+def minutes_of(trials: list) -> float:
+    """Minutes of frames the trials hold."""
+    return sum(len(t.mel) for t in trials) / A.FRAME_RATE / 60
+
+
 def first_minutes(trials: list, minutes: float) -> list:
     """The first trials (in recording order) holding up to `minutes` of frames (at least one trial)."""
     budget = minutes * 60 * A.FRAME_RATE
@@ -287,6 +292,7 @@ def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHOD
     subsets = {k: first_minutes(trials["train"], k) for k in minutes}
     # None: all training trials, so the model is the one `n2s bench` trains (cached)
     amount = {k: None if len(subset) == len(trials["train"]) else k for k, subset in subsets.items()}
+    available = minutes_of(trials["train"])
     runs = [(k, name, seed) for k in minutes for name in methods for seed in seeds]
     parallel.map_in_workers(functools.partial(_train_cached, profile=profile),
                             [(name, seed, amount[k]) for k, name, seed in runs if name != "ridge"], jobs, "data curve")
@@ -295,18 +301,13 @@ def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHOD
         decoder = train_method(name, rec, profile, seed, ae, minutes=amount[k])
         table = evaluate(decoder, trials["test"], vocode, rec, settings(profile)["griffin_lim_iters"])
         means = {m: s["mean"] for m, s in summary(table).items()}
-        rows.append(dict(minutes=k, minutes_used=_minutes(subsets[k]), minutes_available=_minutes(trials["train"]),
+        rows.append(dict(minutes=k, minutes_used=minutes_of(subsets[k]), minutes_available=available,
                          method=name, seed=seed, train_seconds=decoder.train_seconds,
                          n_parameters=decoder.n_parameters, **means))
     return pd.DataFrame(rows)
 
 
-def _minutes(trials: list) -> float:
-    return sum(len(t.mel) for t in trials) / A.FRAME_RATE / 60
-
-
 def _train_cached(run: tuple, profile: str) -> None:
     """Train (method, seed, minutes) on the profile's participant into the cache (a `data_curve` worker task)."""
     name, seed, minutes = run
-    ae = pretrained_autoencoder(profile) if name in USES_AUTOENCODER else None
-    train_method(name, participant(profile), profile, seed, ae, minutes=minutes)
+    train_method(name, participant(profile), profile, seed, minutes=minutes)

@@ -23,10 +23,10 @@ def main(path: str) -> None:
         across = method["across_seeds"]
         print(f"| {name} | {across['n_parameters']:,} | " + " | ".join(cell(across[c]) for c in COLUMNS)
               + f" | {across['train_seconds']:.0f} |")
-    schedule = bench.get("schedule")
     for name, ceiling in bench["ceilings"].items():
         print(f"| ceiling: {name} | | " + " | ".join(f"{ceiling[c]['mean']:.3f}" if c in ceiling else "" for c in COLUMNS)
               + " | |")
+    schedule = bench.get("schedule")
     if schedule and schedule["jobs"] > 1:
         print(f"\nTraining s: mean over seeds. {', '.join(f'{n} seed {s}' for n, s in schedule['alone'])} trained alone "
               f"on all {bench['machine']['cpu_count']} cores; every other run in one of {schedule['jobs']} worker processes "
