@@ -13,6 +13,7 @@ and the same metrics on the same test sentences. Test trials are touched only by
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 
@@ -126,17 +127,20 @@ def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", s
     raise ValueError(f"method must be one of {METHODS}, got {name!r}")
 
 
-def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None, minutes: float | None = None):
-    """Train method `name` on `rec`'s training trials (the first `minutes` of them if given), validation on its val trials.
+def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None, minutes: float | None = None,
+                 electrodes=None):
+    """Train method `name` on `rec`'s training trials, validation on its val trials.
 
-    Trained networks are cached on disk, keyed by the recording's content, the method, the profile's
-    settings, the seed and the autoencoder's weights, so `n2s bench` and every notebook share them
-    (`decoder.train_seconds` keeps the time of the training that made it). Ridge is fitted directly.
+    minutes: only the first `minutes` of training trials; electrodes: only these columns of the good
+    electrodes (`keep_electrodes`). Trained networks are cached on disk, keyed by the recording's content,
+    the method, the profile's settings, the seed, the data subset and the autoencoder's weights, so
+    `n2s bench` and every notebook share them (`decoder.train_seconds` keeps the time of the training that
+    made it). Ridge is fitted directly.
     """
     from . import adaptor
     from .baselines import neural
 
-    trials = split_trials(rec)
+    trials = {split: keep_electrodes(items, electrodes) for split, items in split_trials(rec).items()}
     train = trials["train"] if minutes is None else first_minutes(trials["train"], minutes)
 
     def fit():
@@ -154,11 +158,20 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
         ae = pretrained_autoencoder(profile)
     module = adaptor if uses_autoencoder else neural
     config = dict(kind="decoder", method=name, settings=settings(profile), seed=seed, minutes=minutes,
+                  electrodes=None if electrodes is None else [int(i) for i in electrodes],
                   recording=_array_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
                   autoencoder=_array_digest(*[p.detach().numpy() for p in ae.state_dict().values()])
                   if uses_autoencoder else None)
     return module.load(cache.cached("decoder", config, lambda path: module.save(fit(), path), suffix=".pt",
                                     code=("experiment",)))
+
+
+def keep_electrodes(trials: list, electrodes=None) -> list:
+    """Trials with hg (T, E_good) cut to the given column indices (None: all of them)."""
+    if electrodes is None:
+        return trials
+    columns = list(electrodes)
+    return [dataclasses.replace(t, hg=t.hg[:, columns]) for t in trials]
 
 
 def _array_digest(*parts) -> str:
@@ -273,41 +286,69 @@ def summary(table: pd.DataFrame, columns=METRICS) -> dict:
     return {c: metrics.summarise(table[c]) for c in columns if c in table}
 
 
-# ------------------------------------------------------------------------------------------- data amount
+# ------------------------------------------------------------------------------- data amount and electrodes
 def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHODS, seeds=(0,),
                vocode: bool = False, jobs: int | None = None) -> pd.DataFrame:
     """Train each method on the first k minutes of training trials (same validation and test trials).
 
     Returns one row per (minutes, method, seed) with the mean of each metric over test sentences, the
     minutes actually used (capped by the recording) and the training seconds. seeds: an int or a
-    sequence. The networks train first in `jobs` worker processes (`parallel.map_in_workers`), each into
-    the cache, so their training seconds are those of a worker with cpu_count // jobs threads.
+    sequence. The networks train first in `jobs` worker processes (see `_sweep`).
+    """
+    trials = split_trials(participant(profile))
+    subsets = {k: first_minutes(trials["train"], k) for k in minutes}
+    # None: all training trials, so the model is the one `n2s bench` trains (cached)
+    points = {k: (None if len(subset) == len(trials["train"]) else k, None) for k, subset in subsets.items()}
+    available = minutes_of(trials["train"])
+    return pd.DataFrame([dict(minutes=k, minutes_used=minutes_of(subsets[k]), minutes_available=available, **row)
+                         for k, row in _sweep(profile, points, methods, seeds, vocode, jobs, "data curve")])
+
+
+def electrode_curve(profile: str = "smoke", counts=(16, 32), methods=("transfer", "ridge"), seeds=(0,),
+                    draw_seed: int = 0, vocode: bool = False, jobs: int | None = None) -> pd.DataFrame:
+    """Train each method on all training minutes but only n of the good electrodes, for n in counts and all.
+
+    The subsets are nested (each smaller one is part of the larger ones), drawn once with `draw_seed`
+    and shared by every method and training seed. Returns one row per (electrodes, method, seed) with
+    the mean of each metric over test sentences; counts >= the number of good electrodes mean all.
+    """
+    n_good = split_trials(participant(profile))["train"][0].hg.shape[1]
+    order = np.random.default_rng(draw_seed).permutation(n_good)
+    sizes = sorted({min(int(n), n_good) for n in counts} | {n_good})
+    points = {n: (None, None if n == n_good else tuple(sorted(order[:n].tolist()))) for n in sizes}
+    return pd.DataFrame([dict(electrodes=n, **row)
+                         for n, row in _sweep(profile, points, methods, seeds, vocode, jobs, "electrode curve")])
+
+
+def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int | None, desc: str) -> list:
+    """Train and score every (point, method, seed): points maps a label to (minutes, electrodes) of
+    `train_method` -> [(label, row)] with the test-sentence mean of each metric.
+
+    The networks train first, each into the cache, in `jobs` worker processes (`parallel.map_in_workers`),
+    so their training seconds are those of a worker with cpu_count // jobs threads.
     """
     from . import parallel
 
     seeds = (seeds,) if isinstance(seeds, int) else tuple(seeds)
     rec = participant(profile)
-    ae = pretrained_autoencoder(profile) if any(m != "ridge" for m in methods) else None
-    trials = split_trials(rec)
-    subsets = {k: first_minutes(trials["train"], k) for k in minutes}
-    # None: all training trials, so the model is the one `n2s bench` trains (cached)
-    amount = {k: None if len(subset) == len(trials["train"]) else k for k, subset in subsets.items()}
-    available = minutes_of(trials["train"])
-    runs = [(k, name, seed) for k in minutes for name in methods for seed in seeds]
-    parallel.map_in_workers(functools.partial(_train_cached, profile=profile),
-                            [(name, seed, amount[k]) for k, name, seed in runs if name != "ridge"], jobs, "data curve")
+    ae = pretrained_autoencoder(profile) if set(methods) & set(USES_AUTOENCODER) else None
+    test = split_trials(rec)["test"]
+    runs = [(label, name, seed) for label in points for name in methods for seed in seeds]
+    networks = [(name, seed, *points[label]) for label, name, seed in runs if name != "ridge"]
+    parallel.map_in_workers(functools.partial(_train_cached, profile=profile), networks, jobs, desc)
     rows = []
-    for k, name, seed in runs:
-        decoder = train_method(name, rec, profile, seed, ae, minutes=amount[k])
-        table = evaluate(decoder, trials["test"], vocode, rec, settings(profile)["griffin_lim_iters"])
+    for label, name, seed in runs:
+        minutes, electrodes = points[label]
+        decoder = train_method(name, rec, profile, seed, ae, minutes, electrodes)
+        table = evaluate(decoder, keep_electrodes(test, electrodes), vocode, rec,
+                         settings(profile)["griffin_lim_iters"])
         means = {m: s["mean"] for m, s in summary(table).items()}
-        rows.append(dict(minutes=k, minutes_used=minutes_of(subsets[k]), minutes_available=available,
-                         method=name, seed=seed, train_seconds=decoder.train_seconds,
-                         n_parameters=decoder.n_parameters, **means))
-    return pd.DataFrame(rows)
+        rows.append((label, dict(method=name, seed=seed, train_seconds=decoder.train_seconds,
+                                 n_parameters=decoder.n_parameters, **means)))
+    return rows
 
 
 def _train_cached(run: tuple, profile: str) -> None:
-    """Train (method, seed, minutes) on the profile's participant into the cache (a `data_curve` worker task)."""
-    name, seed, minutes = run
-    train_method(name, participant(profile), profile, seed, minutes=minutes)
+    """Train (method, seed, minutes, electrodes) on the profile's participant into the cache (a `_sweep` task)."""
+    name, seed, minutes, electrodes = run
+    train_method(name, participant(profile), profile, seed, minutes=minutes, electrodes=electrodes)

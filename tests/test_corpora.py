@@ -208,6 +208,14 @@ def test_asterisk_bad_transcript_line_is_named(asterisk_dir, tmp_path):
         corpora.load_asterisk(asterisk_dir, transcripts=transcripts)
 
 
+def test_asterisk_transcripts_with_byte_order_mark(asterisk_dir, tmp_path):
+    # the Italian package's transcript file starts with a UTF-8 BOM before its first comment
+    transcripts = tmp_path / "bom.txt"
+    transcripts.write_text("\ufeff; Core sounds\nhello: Ciao.\ndigits/1: uno\n", encoding="utf-8")
+    assert asterisk.read_transcripts(transcripts) == {"hello": "Ciao.", "digits/1": "uno"}
+    assert [u.text for u in corpora.load_asterisk(asterisk_dir, transcripts=transcripts)] == ["uno", "Ciao."]
+
+
 def test_asterisk_missing_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv(asterisk.ROOT_ENV, str(tmp_path / "not-installed"))
     with pytest.raises(CorpusNotFound) as error:

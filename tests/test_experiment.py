@@ -104,6 +104,34 @@ def test_data_curve_trains_on_growing_prefixes_and_caps_at_what_exists(rec, monk
     assert curve["spectrogram_r"].notna().all() and "estoi" not in curve
 
 
+def test_keep_electrodes_cuts_columns_and_none_keeps_all(trials):
+    train = trials["train"]
+    kept = X.keep_electrodes(train, [5, 1])
+    assert all(np.array_equal(k.hg, t.hg[:, [5, 1]]) and k.mel is t.mel for k, t in zip(kept, train))
+    assert X.keep_electrodes(train, None) is train
+
+
+def test_electrode_curve_trains_on_nested_subsets_and_all(rec, monkeypatch):
+    monkeypatch.setattr(X, "participant", lambda profile: rec)
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
+    subsets = []
+    original = X.train_method
+
+    def spy(name, rec, profile, seed, ae=None, minutes=None, electrodes=None):
+        subsets.append((name, seed, minutes, electrodes))
+        return original(name, rec, profile, seed, ae, minutes, electrodes)
+
+    monkeypatch.setattr(X, "train_method", spy)
+    curve = X.electrode_curve("smoke", counts=(2, 5, 100), methods=("ridge", "transfer"), seeds=(0, 1), jobs=1)
+    assert curve["electrodes"].tolist() == [2] * 4 + [5] * 4 + [8] * 4  # 100 electrodes: all 8 there are
+    assert curve.groupby(["electrodes", "method"])["seed"].apply(sorted).tolist() == [[0, 1]] * 6
+    drawn = {n: e for name, seed, minutes, e in subsets if minutes is None for n in [8 if e is None else len(e)]}
+    assert set(drawn[2]) < set(drawn[5]) and drawn[8] is None  # nested; all electrodes: the bench's model
+    transfer = curve[curve["method"] == "transfer"].groupby("electrodes")["n_parameters"].first()
+    assert transfer[2] < transfer[5] < transfer[8]  # the adaptor's input layer sees only the kept electrodes
+    assert curve["spectrogram_r"].notna().all()
+
+
 @pytest.mark.parametrize("method", ["mlp", "transfer"])
 def test_trained_decoders_are_cached_and_reloaded_identically(rec, trials, tmp_path, monkeypatch, method):
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))
@@ -117,3 +145,5 @@ def test_trained_decoders_are_cached_and_reloaded_identically(rec, trials, tmp_p
     assert again.train_seconds == first.train_seconds > 0 and again.history == first.history
     X.train_method(method, rec, "smoke", seed=1, ae=ae)  # another seed is another product
     assert len(list((tmp_path / "decoder").glob("*.pt"))) == 2
+    fewer = X.train_method(method, rec, "smoke", seed=1, ae=ae, electrodes=[0, 3])  # so are fewer electrodes
+    assert len(list((tmp_path / "decoder").glob("*.pt"))) == 3 and fewer.predict(hg[:, [0, 3]]).shape == (len(hg), 80)

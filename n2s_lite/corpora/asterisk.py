@@ -76,7 +76,7 @@ def read_transcripts(path: Path) -> dict[str, str]:
     """Parse `name: text` lines (`;` starts a comment) into {name: text}; gzip is detected by the suffix."""
     opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rt", encoding="utf-8") as handle:
+        with opener(path, "rt", encoding="utf-8-sig") as handle:  # some files start with a BOM
             lines = handle.read().splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, "transcripts", "a UTF-8 text file of 'name: text' lines (optionally gzipped)",
