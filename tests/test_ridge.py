@@ -1,6 +1,8 @@
 """Time-lagged closed-form ridge (n2s_lite.baselines.ridge)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -60,6 +62,27 @@ def test_alpha_is_chosen_on_validation():
     r_chosen = np.mean([np.corrcoef(model.predict(x)[:, 0], y[:, 0])[0, 1] for x, y in zip(test_xs, test_ys)])
     r_weakest = np.mean([np.corrcoef(weakest.predict(x)[:, 0], y[:, 0])[0, 1] for x, y in zip(test_xs, test_ys)])
     assert r_chosen > r_weakest
+
+
+def test_constant_output_does_not_decide_the_alpha():
+    """An output constant in every validation trial (a mel bin above the audio's bandwidth) has no
+    correlation; alpha is chosen on the others, silently, as without it."""
+    rng = np.random.default_rng(1)
+    lags = tuple(range(10))
+    weights = np.zeros((8 * len(lags), 1))
+    weights[:8, 0] = 1.0
+    xs, ys = _linear_trials(rng, weights, lags, 2, noise=3.0)
+    val_xs, val_ys = _linear_trials(rng, weights, lags, 20, noise=3.0)
+    alphas = np.logspace(-4, 4, 9)
+    alone = LaggedRidge(lags=lags, alphas=alphas).fit_arrays(xs, ys, val_xs, val_ys)
+    with_floor = [np.hstack([y, np.full_like(y, -50.0)]) for y in ys]
+    val_with_floor = [np.hstack([y, np.full_like(y, -50.0)]) for y in val_ys]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = LaggedRidge(lags=lags, alphas=alphas).fit_arrays(xs, with_floor, val_xs, val_with_floor)
+    assert np.isnan(model.val_scores_[:, 1]).all()
+    assert model.alpha_ == alone.alpha_ > alphas[0]
+    assert np.allclose(model.predict(val_xs[0])[:, 1], -50.0, atol=1e-3)
 
 
 def test_per_output_alphas():

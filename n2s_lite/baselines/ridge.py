@@ -8,6 +8,8 @@ from one eigendecomposition of the lagged covariance, so trying many alphas is c
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..metrics import column_correlations
@@ -69,7 +71,10 @@ class LaggedRidge:
             chosen = np.stack([weights[b][:, k] for k, b in enumerate(best)], axis=1)
             self.alpha_ = self.alphas[best]
         else:
-            best = int(np.argmax(scores.mean(axis=1)))
+            # outputs constant in every validation trial (e.g. mel bins above a band-limited recording's
+            # bandwidth) have no correlation: they must not make every alpha score -inf
+            scored = np.isfinite(self.val_scores_).all(axis=0)
+            best = int(np.argmax(scores[:, scored].mean(axis=1))) if scored.any() else 0
             chosen, self.alpha_ = weights[best], float(self.alphas[best])
         self.coef_ = chosen / scale_x[:, None]
         self.intercept_ = mean_y - mean_x @ self.coef_
@@ -111,7 +116,8 @@ class LaggedRidge:
             per_trial.append(column_correlations(np.tile(y, len(weights)), prediction).reshape(len(weights), -1))
         if not per_trial:
             return np.zeros((len(weights), weights[0].shape[1]))
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # an output constant in every trial: NaN, without a warning
+            warnings.simplefilter("ignore", RuntimeWarning)
             return np.nanmean(np.array(per_trial), axis=0)
 
 
