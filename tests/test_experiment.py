@@ -124,8 +124,9 @@ def test_electrode_curve_trains_on_nested_subsets_and_all(rec, monkeypatch):
     monkeypatch.setattr(X, "train_method", spy)
     curve = X.electrode_curve("smoke", counts=(2, 5, 100), methods=("ridge", "transfer"), seeds=(0, 1), jobs=1)
     assert curve["electrodes"].tolist() == [2] * 4 + [5] * 4 + [8] * 4  # 100 electrodes: all 8 there are
+    assert all(minutes is None for _name, _seed, minutes, _e in subsets)  # every training minute
     assert curve.groupby(["electrodes", "method"])["seed"].apply(sorted).tolist() == [[0, 1]] * 6
-    drawn = {n: e for name, seed, minutes, e in subsets if minutes is None for n in [8 if e is None else len(e)]}
+    drawn = {8 if e is None else len(e): e for _name, _seed, _minutes, e in subsets}
     assert set(drawn[2]) < set(drawn[5]) and drawn[8] is None  # nested; all electrodes: the bench's model
     transfer = curve[curve["method"] == "transfer"].groupby("electrodes")["n_parameters"].first()
     assert transfer[2] < transfer[5] < transfer[8]  # the adaptor's input layer sees only the kept electrodes

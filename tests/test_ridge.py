@@ -44,14 +44,21 @@ def test_ridge_recovers_a_known_lagged_linear_map():
     np.testing.assert_allclose(model.predict(x_new[0]), y_new[0], atol=0.05)
 
 
-def test_alpha_is_chosen_on_validation():
-    """Few noisy training frames and many features: validation must pick strong shrinkage."""
+def _needs_shrinkage():
+    """Few noisy training frames and many features, where only lag 0 matters -> rng (to draw more trials
+    of the same map), lags, weights, training and validation trials."""
     rng = np.random.default_rng(1)
     lags = tuple(range(10))
     weights = np.zeros((8 * len(lags), 1))
-    weights[:8, 0] = 1.0  # only lag 0 matters
+    weights[:8, 0] = 1.0
     xs, ys = _linear_trials(rng, weights, lags, 2, noise=3.0)
     val_xs, val_ys = _linear_trials(rng, weights, lags, 20, noise=3.0)
+    return rng, lags, weights, xs, ys, val_xs, val_ys
+
+
+def test_alpha_is_chosen_on_validation():
+    """Few noisy training frames and many features: validation must pick strong shrinkage."""
+    rng, lags, weights, xs, ys, val_xs, val_ys = _needs_shrinkage()
     alphas = np.logspace(-4, 4, 9)
     model = LaggedRidge(lags=lags, alphas=alphas).fit_arrays(xs, ys, val_xs, val_ys)
     assert model.val_scores_.shape == (9, 1)
@@ -67,12 +74,7 @@ def test_alpha_is_chosen_on_validation():
 def test_constant_output_does_not_decide_the_alpha():
     """An output constant in every validation trial (a mel bin above the audio's bandwidth) has no
     correlation; alpha is chosen on the others, silently, as without it."""
-    rng = np.random.default_rng(1)
-    lags = tuple(range(10))
-    weights = np.zeros((8 * len(lags), 1))
-    weights[:8, 0] = 1.0
-    xs, ys = _linear_trials(rng, weights, lags, 2, noise=3.0)
-    val_xs, val_ys = _linear_trials(rng, weights, lags, 20, noise=3.0)
+    _rng, lags, _weights, xs, ys, val_xs, val_ys = _needs_shrinkage()
     alphas = np.logspace(-4, 4, 9)
     alone = LaggedRidge(lags=lags, alphas=alphas).fit_arrays(xs, ys, val_xs, val_ys)
     with_floor = [np.hstack([y, np.full_like(y, -50.0)]) for y in ys]
