@@ -37,6 +37,7 @@ class TrainingSettings:
     schedule: str = "constant"  # see `train.TrainConfig.schedule`
     weight_decay: float = 1e-2
     dropout: float = 0.2
+    steps_per_epoch: int | None = None  # gradient steps per epoch; None: one pass over the training frames
 
     def train_config(self, seed: int, progress: bool = False) -> T.TrainConfig:
         return T.TrainConfig(max_epochs=self.max_epochs, lr=self.lr, schedule=self.schedule,
@@ -75,16 +76,16 @@ class WindowSampler:
     """Random fixed-length (high-gamma, mel) windows from training trials, reproducible per (seed, epoch).
 
     Trials are laid end to end and windows drawn uniformly from that stream, so every frame is equally
-    likely; one epoch holds about as many frames as the trials do.
+    likely; one epoch holds about as many frames as the trials do, unless `steps` fixes its batches.
     """
 
-    def __init__(self, trials, window: int, batch_size: int, seed: int):
+    def __init__(self, trials, window: int, batch_size: int, seed: int, steps: int | None = None):
         self.hg = np.concatenate([t.hg for t in trials]).astype(np.float32)
         self.mel = np.concatenate([t.mel for t in trials]).astype(np.float32)
         if len(self.hg) < window:
             raise InputError("<trials>", "trials", f"at least {window} frames of training data", f"{len(self.hg)}")
         self.window, self.batch_size, self.seed = window, batch_size, seed
-        self.steps = max(1, round(len(self.hg) / (window * batch_size)))
+        self.steps = steps or one_pass_steps(len(self.hg), window, batch_size)
 
     def __call__(self, epoch: int):
         rng = np.random.default_rng([self.seed, epoch])
@@ -92,6 +93,11 @@ class WindowSampler:
             starts = rng.integers(0, len(self.hg) - self.window + 1, size=self.batch_size)
             take = starts[:, None] + np.arange(self.window)
             yield torch.from_numpy(self.hg[take]), torch.from_numpy(self.mel[take])
+
+
+def one_pass_steps(n_frames: int, window: int, batch_size: int) -> int:
+    """Batches of `batch_size` windows of `window` frames that hold about `n_frames` frames (at least 1)."""
+    return max(1, round(n_frames / (window * batch_size)))
 
 
 def check_trials(trials, n_electrodes: int | None = None) -> None:
@@ -131,7 +137,7 @@ def train_network(network: nn.Module, train_trials, val_trials, settings: Traini
     check_trials(train_trials)
     check_trials(val_trials)
     batch_loss = batch_loss or (lambda net, hg, mel: spectrogram_loss(net(hg), mel))
-    sampler = WindowSampler(train_trials, settings.window, settings.batch_size, seed)
+    sampler = WindowSampler(train_trials, settings.window, settings.batch_size, seed, settings.steps_per_epoch)
     config = settings.train_config(seed, progress)
     device = pick_device(config.device)
     history = T.fit(network, lambda net, batch: batch_loss(net, *(x.to(device) for x in batch)), sampler,

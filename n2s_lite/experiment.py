@@ -27,6 +27,7 @@ from . import decoding as D
 CORPUS = "asterisk"
 METHODS = ("transfer", "transfer_causal", "ridge", "mlp", "lstm_cnn", "scratch")
 USES_AUTOENCODER = ("transfer", "transfer_causal", "scratch")  # methods built on the phase-1 model
+BUDGETS = ("epochs", "steps")  # how a network's gradient steps scale with its training minutes (`train_method`)
 METRICS = ("spectrogram_r", "flattened_r", "mcd_db", "stoi", "estoi", "top1", "top5")
 MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms after silence removal
 
@@ -105,12 +106,17 @@ def first_minutes(trials: list, minutes: float) -> list:
 
 
 # ------------------------------------------------------------------------------------------------ methods
-def training_settings(profile: str) -> D.TrainingSettings:
-    return D.TrainingSettings(**settings(profile)["training"])
+def training_settings(profile: str, steps_per_epoch: int | None = None) -> D.TrainingSettings:
+    """The profile's optimisation budget; steps_per_epoch: gradient steps per epoch (None: one pass over the data)."""
+    return D.TrainingSettings(**settings(profile)["training"], steps_per_epoch=steps_per_epoch)
 
 
-def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", seed: int = 0, ae=None):
-    """Train method `name` (one of METHODS) on Trial lists -> decoder with .predict(hg) -> (T, 80) and .n_parameters."""
+def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", seed: int = 0, ae=None,
+                    steps_per_epoch: int | None = None):
+    """Train method `name` (one of METHODS) on Trial lists -> decoder with .predict(hg) -> (T, 80) and .n_parameters.
+
+    steps_per_epoch: gradient steps per epoch of the networks (None: one pass over `train`'s frames).
+    """
     from .adaptor import LossWeights, train_adaptor
     from .baselines import RidgeDecoder
     from .baselines.neural import train_baseline
@@ -119,33 +125,44 @@ def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", s
     if name == "ridge":
         return RidgeDecoder(lags=D.LAGS).fit(train, val)
     if name in ("mlp", "lstm_cnn"):
-        return train_baseline(name, train, val, training_settings(profile), seed, **options[name])
+        return train_baseline(name, train, val, training_settings(profile, steps_per_epoch), seed, **options[name])
     if name in USES_AUTOENCODER:
         ae = ae if ae is not None else pretrained_autoencoder(profile)
-        return train_adaptor(ae, train, val, training_settings(profile), seed, causal=name == "transfer_causal",
+        return train_adaptor(ae, train, val, training_settings(profile, steps_per_epoch), seed,
+                             causal=name == "transfer_causal",
                              pretrained=name != "scratch", weights=LossWeights(**options["loss"]), **options["adaptor"])
     raise ValueError(f"method must be one of {METHODS}, got {name!r}")
 
 
 def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None, minutes: float | None = None,
-                 electrodes=None):
+                 electrodes=None, budget: str = "epochs"):
     """Train method `name` on `rec`'s training trials, validation on its val trials.
 
     minutes: only the first `minutes` of training trials; electrodes: only these columns of the good
-    electrodes (`keep_electrodes`). Trained networks are cached on disk, keyed by the recording's content,
-    the method, the profile's settings, the seed, the data subset and the autoencoder's weights, so
-    `n2s bench` and every notebook share them (`decoder.train_seconds` keeps the time of the training that
-    made it). Ridge is fitted directly.
+    electrodes (`keep_electrodes`). budget, how a network's training scales with `minutes`: 'epochs' (an
+    epoch is one pass over the trials it trains on, so less data also means fewer gradient steps) or
+    'steps' (every epoch has as many steps as a pass over all training trials: less data, same training).
+    Trained networks are cached on disk, keyed by the recording's content, the method, the profile's
+    settings, the seed, the data subset, the steps per epoch and the autoencoder's weights, so `n2s bench`
+    and every notebook share them (`decoder.train_seconds` keeps the time of the training that made it).
+    Ridge is fitted directly.
     """
     from . import adaptor
     from .baselines import neural
 
+    if budget not in BUDGETS:
+        raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
     trials = {split: keep_electrodes(items, electrodes) for split, items in split_trials(rec).items()}
     train = trials["train"] if minutes is None else first_minutes(trials["train"], minutes)
+    steps_per_epoch = None  # one pass over `train`; the same as 'steps' when training on all trials
+    if budget == "steps" and len(train) < len(trials["train"]):
+        options = settings(profile)["training"]
+        steps_per_epoch = D.one_pass_steps(sum(len(t.mel) for t in trials["train"]), options["window"],
+                                           options["batch_size"])
 
     def fit():
         started = time.perf_counter()
-        decoder = train_on_trials(name, train, trials["val"], profile, seed, ae)
+        decoder = train_on_trials(name, train, trials["val"], profile, seed, ae, steps_per_epoch)
         decoder.train_seconds = time.perf_counter() - started
         return decoder
 
@@ -159,6 +176,7 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
     module = adaptor if uses_autoencoder else neural
     config = dict(kind="decoder", method=name, settings=settings(profile), seed=seed, minutes=minutes,
                   electrodes=None if electrodes is None else [int(i) for i in electrodes],
+                  steps_per_epoch=steps_per_epoch,
                   recording=_array_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
                   autoencoder=_array_digest(*[p.detach().numpy() for p in ae.state_dict().values()])
                   if uses_autoencoder else None)
@@ -288,19 +306,22 @@ def summary(table: pd.DataFrame, columns=METRICS) -> dict:
 
 # ------------------------------------------------------------------------------- data amount and electrodes
 def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHODS, seeds=(0,),
-               vocode: bool = False, jobs: int | None = None) -> pd.DataFrame:
+               vocode: bool = False, jobs: int | None = None, budget: str = "epochs") -> pd.DataFrame:
     """Train each method on the first k minutes of training trials (same validation and test trials).
 
     Returns one row per (minutes, method, seed) with the mean of each metric over test sentences, the
-    minutes actually used (capped by the recording) and the training seconds. seeds: an int or a
-    sequence. The networks train first in `jobs` worker processes (see `_sweep`).
+    minutes actually used (capped by the recording), the budget (`train_method`: 'epochs' or 'steps')
+    and the training seconds. seeds: an int or a sequence. The networks train first in `jobs` worker
+    processes (see `_sweep`).
     """
     trials = split_trials(participant(profile))
     subsets = {k: first_minutes(trials["train"], k) for k in minutes}
     # None: all training trials, so the model is the one `n2s bench` trains (cached)
-    points = {k: (None if len(subset) == len(trials["train"]) else k, None) for k, subset in subsets.items()}
+    points = {k: dict(minutes=None if len(subset) == len(trials["train"]) else k, budget=budget)
+              for k, subset in subsets.items()}
     available = minutes_of(trials["train"])
-    return pd.DataFrame([dict(minutes=k, minutes_used=minutes_of(subsets[k]), minutes_available=available, **row)
+    return pd.DataFrame([dict(minutes=k, minutes_used=minutes_of(subsets[k]), minutes_available=available,
+                              budget=budget, **row)
                          for k, row in _sweep(profile, points, methods, seeds, vocode, jobs, "data curve")])
 
 
@@ -315,14 +336,14 @@ def electrode_curve(profile: str = "smoke", counts=(16, 32), methods=("transfer"
     n_good = split_trials(participant(profile))["train"][0].hg.shape[1]
     order = np.random.default_rng(draw_seed).permutation(n_good)
     sizes = sorted({min(int(n), n_good) for n in counts} | {n_good})
-    points = {n: (None, None if n == n_good else tuple(sorted(order[:n].tolist()))) for n in sizes}
+    points = {n: dict(electrodes=None if n == n_good else tuple(sorted(order[:n].tolist()))) for n in sizes}
     return pd.DataFrame([dict(electrodes=n, **row)
                          for n, row in _sweep(profile, points, methods, seeds, vocode, jobs, "electrode curve")])
 
 
 def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int | None, desc: str) -> list:
-    """Train and score every (point, method, seed): points maps a label to (minutes, electrodes) of
-    `train_method` -> [(label, row)] with the test-sentence mean of each metric.
+    """Train and score every (point, method, seed): points maps a label to `train_method` keywords
+    (minutes, electrodes, budget) -> [(label, row)] with the test-sentence mean of each metric.
 
     The networks train first, each into the cache, in `jobs` worker processes (`parallel.map_in_workers`),
     so their training seconds are those of a worker with cpu_count // jobs threads.
@@ -334,13 +355,12 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
     ae = pretrained_autoencoder(profile) if set(methods) & set(USES_AUTOENCODER) else None
     test = split_trials(rec)["test"]
     runs = [(label, name, seed) for label in points for name in methods for seed in seeds]
-    networks = [(name, seed, *points[label]) for label, name, seed in runs if name != "ridge"]
+    networks = [(name, seed, points[label]) for label, name, seed in runs if name != "ridge"]
     parallel.map_in_workers(functools.partial(_train_cached, profile=profile), networks, jobs, desc)
     rows = []
     for label, name, seed in runs:
-        minutes, electrodes = points[label]
-        decoder = train_method(name, rec, profile, seed, ae, minutes, electrodes)
-        table = evaluate(decoder, keep_electrodes(test, electrodes), vocode, rec,
+        decoder = train_method(name, rec, profile, seed, ae, **points[label])
+        table = evaluate(decoder, keep_electrodes(test, points[label].get("electrodes")), vocode, rec,
                          settings(profile)["griffin_lim_iters"])
         means = {m: s["mean"] for m, s in summary(table).items()}
         rows.append((label, dict(method=name, seed=seed, train_seconds=decoder.train_seconds,
@@ -349,6 +369,6 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
 
 
 def _train_cached(run: tuple, profile: str) -> None:
-    """Train (method, seed, minutes, electrodes) on the profile's participant into the cache (a `_sweep` task)."""
-    name, seed, minutes, electrodes = run
-    train_method(name, participant(profile), profile, seed, minutes=minutes, electrodes=electrodes)
+    """Train (method, seed, `train_method` keywords) on the profile's participant into the cache (a `_sweep` task)."""
+    name, seed, subset = run
+    train_method(name, participant(profile), profile, seed, **subset)

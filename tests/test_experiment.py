@@ -3,6 +3,7 @@ import pytest
 from phase2_fakes import fake_recording, tiny_autoencoder
 
 from n2s_lite import audio as A
+from n2s_lite import decoding as D
 from n2s_lite import experiment as X
 
 
@@ -104,6 +105,32 @@ def test_data_curve_trains_on_growing_prefixes_and_caps_at_what_exists(rec, monk
     assert curve["spectrogram_r"].notna().all() and "estoi" not in curve
 
 
+@pytest.mark.parametrize("budget", X.BUDGETS)
+def test_the_steps_budget_gives_less_data_the_full_runs_steps(rec, trials, tmp_path, monkeypatch, budget):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path))  # train every network here, none from an earlier test
+    monkeypatch.setattr(X, "participant", lambda profile: rec)
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
+    steps, original = {}, X.train_on_trials
+
+    def spy(name, train, val, profile, seed, ae, steps_per_epoch):
+        steps[len(train)] = steps_per_epoch
+        return original(name, train, val, profile, seed, ae, steps_per_epoch)
+
+    monkeypatch.setattr(X, "train_on_trials", spy)
+    curve = X.data_curve("smoke", minutes=(0.05, 100), methods=("transfer",), budget=budget, jobs=1)
+    assert curve["budget"].eq(budget).all() and len(steps) == 2
+    window, batch = (X.settings("smoke")["training"][k] for k in ("window", "batch_size"))
+    full_run = D.one_pass_steps(sum(len(t.mel) for t in trials["train"]), window, batch)
+    assert full_run > D.one_pass_steps(sum(len(t.mel) for t in X.first_minutes(trials["train"], 0.05)), window, batch)
+    # None: one pass over the trials trained on; all training trials are the bench's model either way
+    assert steps == {min(steps): full_run if budget == "steps" else None, len(trials["train"]): None}
+
+
+def test_unknown_budget_is_rejected(rec):
+    with pytest.raises(ValueError, match="budget"):
+        X.train_method("mlp", rec, "smoke", budget="hours")
+
+
 def test_keep_electrodes_cuts_columns_and_none_keeps_all(trials):
     train = trials["train"]
     kept = X.keep_electrodes(train, [5, 1])
@@ -117,9 +144,9 @@ def test_electrode_curve_trains_on_nested_subsets_and_all(rec, monkeypatch):
     subsets = []
     original = X.train_method
 
-    def spy(name, rec, profile, seed, ae=None, minutes=None, electrodes=None):
+    def spy(name, rec, profile, seed, ae=None, minutes=None, electrodes=None, budget="epochs"):
         subsets.append((name, seed, minutes, electrodes))
-        return original(name, rec, profile, seed, ae, minutes, electrodes)
+        return original(name, rec, profile, seed, ae, minutes, electrodes, budget)
 
     monkeypatch.setattr(X, "train_method", spy)
     curve = X.electrode_curve("smoke", counts=(2, 5, 100), methods=("ridge", "transfer"), seeds=(0, 1), jobs=1)
