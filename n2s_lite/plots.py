@@ -192,14 +192,21 @@ def metric_spread(per_sentence: pd.DataFrame, metrics, by: str = "method", ceili
 
 
 def curves(table: pd.DataFrame, x: str, metric: str, by: str = "method", logx: bool = False,
-           title: str = "") -> plt.Figure:
-    """Mean (line) and spread (band: +-1 sd over the rows of each x, e.g. sentences or seeds) of `metric` vs x."""
+           title: str = "", style: str | None = None) -> plt.Figure:
+    """Mean (line) and spread (band: +-1 sd over the rows of each x, e.g. sentences or seeds) of `metric` vs x.
+
+    One colour per value of `by`; style: a second column whose values get their own line styles.
+    """
+    colors = {name: f"C{i}" for i, name in enumerate(table[by].unique())}
+    line_styles = {name: ("-", "--", ":", "-.")[i % 4] for i, name in enumerate(table[style].unique())} if style else {}
     fig, ax = plt.subplots(figsize=(5, 3.4), constrained_layout=True)
-    for i, (name, group) in enumerate(table.groupby(by, sort=False)):
+    for keys, group in table.groupby([by, style] if style else [by], sort=False):
         stats = group.groupby(x)[metric].agg(["mean", "std"]).fillna(0.0)
-        ax.plot(stats.index, stats["mean"], marker="o", color=f"C{i}", label=name)
+        color = colors[keys[0]]
+        ax.plot(stats.index, stats["mean"], marker="o", color=color, ls=line_styles.get(keys[-1], "-"),
+                label=", ".join(map(str, keys)))
         ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
-                        color=f"C{i}", alpha=0.15)
+                        color=color, alpha=0.15)
     if logx:
         ax.set_xscale("log")
         ticks = sorted(table[x].unique())

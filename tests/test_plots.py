@@ -39,6 +39,16 @@ def test_curves_draw_one_line_per_method():
     np.testing.assert_allclose(lines[1].get_ydata(), [0.3, 0.4])
 
 
+def test_curves_give_a_style_column_its_own_line_styles_within_one_colour():
+    table = pd.DataFrame({"minutes": [1, 2] * 4, "method": ["a"] * 4 + ["b"] * 4,
+                          "budget": ["epochs", "epochs", "steps", "steps"] * 2, "r": np.arange(8) / 10})
+    lines = plots.curves(table, x="minutes", metric="r", style="budget").axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["a, epochs", "a, steps", "b, epochs", "b, steps"]
+    assert [line.get_color() for line in lines] == ["C0", "C0", "C1", "C1"]
+    assert [line.get_linestyle() for line in lines] == ["-", "--", "-", "--"]
+    np.testing.assert_allclose(lines[3].get_ydata(), [0.6, 0.7])
+
+
 def test_paired_matches_sentences_across_methods():
     table = pd.DataFrame({"start": [0, 10, 0, 10], "method": ["m", "m", "n", "n"], "r": [0.1, 0.2, 0.5, 0.6]})
     fig = plots.paired(table, "r", "m", "n")
