@@ -259,12 +259,14 @@ def pretrain(corpus="asterisk", profile: str = "smoke", seed: int = 0, checkpoin
              progress: bool = True):
     """Pre-train on the corpus's pre-training part only -> (model on CPU in eval mode, history).
 
+    corpus: a `corpora.Corpus`, a spec or a list of specs (`corpora.load`, e.g. ['asterisk', 'asterisk-es']).
     Trains on `pretrain.split("train")`, early-stops on `pretrain.split("val")`; `pretrain.split("test")`
-    and every stimulus utterance (`corpora.pretraining_and_stimuli`) are never seen.
+    and every stimulus utterance (`corpora.pretraining_and_stimuli`) are never seen. The split hashes each
+    sentence, so a combined corpus keeps every sentence on the side it has in its own corpus.
     """
     from . import corpora
 
-    if isinstance(corpus, str):
+    if not isinstance(corpus, corpora.Corpus):
         corpus = corpora.load(corpus)
     pretrain_part, _stimuli = corpora.pretraining_and_stimuli(corpus)
     limit = PROFILES[profile]["max_utterances"]
@@ -278,7 +280,7 @@ def pretrain(corpus="asterisk", profile: str = "smoke", seed: int = 0, checkpoin
     return model.cpu().eval(), history
 
 
-def pretrained(profile: str = "smoke", corpus: str = "asterisk", seed: int = 0, decoder: str = "mel",
+def pretrained(profile: str = "smoke", corpus: str | list[str] = "asterisk", seed: int = 0, decoder: str = "mel",
                progress: bool = True) -> SpeechAutoencoder:
     """The pre-trained autoencoder for this configuration, trained once and then loaded from the cache.
 

@@ -65,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_info)
 
     p = sub.add_parser("simulate", help="simulate an ECoG listening experiment into an n2s HDF5 file")
-    p.add_argument("--corpus", default="asterisk")
+    p.add_argument("--corpus", nargs="+", default=["asterisk"],
+                   help="corpus spec(s) of the sentences played, e.g. asterisk, asterisk-fr, folder:PATH; "
+                        "several are combined")
     p.add_argument("--minutes", type=float, default=20.0)
     p.add_argument("--electrodes", type=int, default=64)
     p.add_argument("--snr", type=float, default=None, help="signal-to-noise ratio (default: the calibrated one)")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from n2s_lite import corpora
+from n2s_lite import cli, corpora, io
 from n2s_lite.audio import SAMPLE_RATE
 from n2s_lite.corpora import asterisk, tts
 from n2s_lite.errors import CorpusNotFound, InputError
@@ -168,8 +168,19 @@ def asterisk_dir(tmp_path):
     write_g722(root / "orphan.g722", tone(0.1))
     transcript = ("; Core sounds\n\nhello: Hello there [friendly].\ndigits/1: one\nbeep: [a beep tone]\n"
                   "not-recorded: Nobody recorded this.\n")
-    with gzip.open(root / asterisk.TRANSCRIPT_NAME, "wt", encoding="utf-8") as handle:
+    with gzip.open(root / asterisk.transcript_name("en"), "wt", encoding="utf-8") as handle:
         handle.write(transcript)
+    return root
+
+
+@pytest.fixture
+def french_dir(tmp_path):
+    """The French voice's layout: the same file names as English, French transcripts."""
+    root = tmp_path / "fr_CA_f_June"
+    write_g722(root / "hello.g722", tone(0.3, frequency=600))
+    write_g722(root / "digits" / "1.g722", tone(0.2, frequency=800))
+    with gzip.open(root / asterisk.transcript_name("fr"), "wt", encoding="utf-8") as handle:
+        handle.write("; Core Asterisk Sounds in French\nhello: Bonjour, ça va ?\ndigits/1: un\n")
     return root
 
 
@@ -225,10 +236,81 @@ def test_asterisk_missing_says_how_to_install(tmp_path, monkeypatch):
     assert "'tts'" in message and "'folder:PATH'" in message
 
 
+def test_other_language_has_its_own_name_ids_speaker_and_licence(french_dir):
+    french = corpora.load(f"asterisk-fr:{french_dir}")
+    assert french.name == "asterisk-fr" and french.ids == ("fr/digits/1", "fr/hello")
+    assert [u.text for u in french] == ["un", "Bonjour, ça va ?"] and french.speakers == ("june",)
+    assert "June Wallack" in french.license and "asterisk-core-sounds-fr-g722" in french.source
+    assert dominant_frequency(french[1].audio) == pytest.approx(600, abs=5)
+    assert corpora.load_asterisk(french_dir, language="fr") is french  # the same cached corpus
+
+
+def test_languages_combine_into_one_corpus(asterisk_dir, french_dir):
+    both = corpora.load([f"asterisk:{asterisk_dir}", f"asterisk-fr:{french_dir}"])
+    assert both.name == "asterisk+asterisk-fr" and len(both) == 4
+    assert both.ids == ("digits/1", "hello", "fr/digits/1", "fr/hello")
+    assert both.speakers == ("allison", "june") and both.n_skipped == 2
+    assert "Allison Smith" in both.license and "June Wallack" in both.license
+    # a sentence keeps its side of the pre-training / stimuli split when corpora are combined
+    alone = corpora.pretraining_and_stimuli(corpora.load_asterisk(asterisk_dir))
+    combined = corpora.pretraining_and_stimuli(both)
+    for part_alone, part_combined in zip(alone, combined):
+        assert set(part_alone.ids) <= set(part_combined.ids)
+
+
+def test_cli_simulates_listening_to_several_corpora(asterisk_dir, french_dir, tmp_path, capsys):
+    out = tmp_path / "sim.h5"
+    assert cli.main(["simulate", "--corpus", f"asterisk:{asterisk_dir}", f"asterisk-fr:{french_dir}",
+                     "--minutes", "0.1", "--electrodes", "4", "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    played = set(io.load(out).trials["stimulus_id"])
+    assert played <= {"digits/1", "hello", "fr/digits/1", "fr/hello"} and any(i.startswith("fr/") for i in played)
+
+
+def test_combine_needs_unique_ids_and_at_least_one_corpus():
+    with pytest.raises(InputError, match="duplicates"):
+        corpora.combine([fake_corpus(3, "a"), fake_corpus(2, "b")])
+    with pytest.raises(ValueError, match="at least one"):
+        corpora.combine([])
+    single = fake_corpus(2)
+    assert corpora.combine([single]) is single
+
+
+def test_unknown_language_and_missing_voice_are_explained(tmp_path):
+    with pytest.raises(ValueError, match="asterisk-fr"):
+        corpora.load("asterisk-xx")
+    with pytest.raises(ValueError, match="language must be one of"):
+        corpora.load_asterisk(tmp_path, language="xx")
+    with pytest.raises(CorpusNotFound, match="apt-get install asterisk-core-sounds-ru-g722 asterisk-core-sounds-ru"):
+        corpora.load(f"asterisk-ru:{tmp_path / 'not-installed'}")
+
+
+def test_sentence_key_keeps_words_of_any_script():
+    assert corpora.corpus.sentence_key("Hello, there! [beep] 2") == "hello there beep 2"
+    assert corpora.corpus.sentence_key("Bonjour, ça va ?") == "bonjour ça va"
+    assert corpora.corpus.sentence_key("Введите номер.") == "введите номер"
+    assert corpora.corpus.sentence_key("... !") == ""
+    # two recordings of one Russian sentence hash alike, so they always share a split
+    first, second = (corpora.Utterance(i, "s", text, np.zeros(16, np.float32))
+                     for i, text in [("a", "Введите номер."), ("b", "введите номер")])
+    assert first.sentence == second.sentence == "введите номер"
+    assert corpora.Utterance("c", "s", "...", np.zeros(16, np.float32)).sentence == "c"
+
+
 def test_spoken_text_removes_annotations():
     assert asterisk.spoken_text("at [@]") == "at"
     assert asterisk.spoken_text("IAX (note: does not say \"2\")") == "IAX"
     assert asterisk.spoken_text("(5 seconds of silence)") == asterisk.spoken_text("[ascending tones]") == ""
+
+
+@pytest.mark.parametrize("language", [language for language in asterisk.VOICES if language != "en"])
+def test_real_asterisk_languages(language):
+    if not (asterisk.SOUNDS_DIR / asterisk.VOICES[language].folder).is_dir():
+        pytest.skip(f"asterisk-core-sounds-{language}-g722 is not installed")
+    corpus = corpora.load(f"asterisk-{language}")
+    assert corpus.name == f"asterisk-{language}" and len(corpus) > 300 and corpus.duration > 10 * 60
+    assert all(i.startswith(f"{language}/") for i in corpus.ids) and all(u.text for u in corpus)
+    assert not any(u.sentence == u.id for u in corpus)  # words found in every script (Cyrillic too)
 
 
 @pytest.mark.skipif(not asterisk.DEFAULT_ROOT.is_dir(), reason="asterisk-core-sounds-en-g722 is not installed")

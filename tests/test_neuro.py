@@ -93,6 +93,18 @@ def test_same_seed_same_recording_other_seed_other_participant(corpus, rec):
     assert not np.array_equal(other.ground_truth["best_frequency_hz"], rec.ground_truth["best_frequency_hz"])
 
 
+def test_one_sentence_in_two_recordings_shares_a_split_in_any_script(corpus):
+    # pairs of recordings read the same Russian sentence (different ids, punctuation and case)
+    words = ["один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять", "десять"]
+    texts = [f"{words[i // 2 % 10]} {words[i // 20]}" + ("." if i % 2 else "!").upper() for i in range(40)]
+    russian = [ToyUtterance(u.id, text if i % 2 else text.upper(), u.audio)
+               for i, (u, text) in enumerate(zip(corpus[:40], texts))]
+    rec = neuro.simulate_listening(russian, minutes=0.8, n_electrodes=8, seed=1, repeats=1)
+    sentence = rec.trials["text"].str.lower().str.strip(".!")
+    assert sentence.nunique() < len(rec.trials)  # some pairs were both played
+    assert (rec.trials.groupby(sentence)["split"].nunique() == 1).all()
+
+
 def _best_lagged_correlation(signal: np.ndarray, hg: np.ndarray, max_lag: int = 30) -> np.ndarray:
     """(T,), (T, E) -> (E,) largest |r| between hg[t] and signal[t - lag] over lags 0..max_lag."""
     best = np.zeros(hg.shape[1])

@@ -1,6 +1,7 @@
 """Speech corpora: transcribed 16 kHz speech for pre-training the autoencoder and for stimuli.
 
-    corpus = corpora.load("asterisk")      # or "asterisk:PATH", "folder:PATH", "librispeech:PATH", "tts"
+    corpus = corpora.load("asterisk")      # or "asterisk:PATH", "asterisk-fr", "folder:PATH", "librispeech:PATH", "tts"
+    several = corpora.load(["asterisk", "asterisk-es", "asterisk-fr"])   # one combined corpus
     pretrain, stimuli = corpora.pretraining_and_stimuli(corpus)
     train = stimuli.split("train")
 
@@ -14,26 +15,37 @@ e.g. `load("tts", n=10)`.
 """
 from __future__ import annotations
 
-from .asterisk import load_asterisk
-from .corpus import Corpus, Utterance, clear_cache, pretraining_and_stimuli
+import functools
+
+from .asterisk import VOICES, load_asterisk
+from .corpus import Corpus, Utterance, clear_cache, combine, pretraining_and_stimuli
 from .folder import load_folder
 from .librispeech import download_librispeech, load_librispeech
 from .tts import load_tts
 
-__all__ = ["Corpus", "Utterance", "load", "pretraining_and_stimuli", "download_librispeech", "clear_cache",
-           "load_asterisk", "load_folder", "load_librispeech", "load_tts", "KINDS"]
+__all__ = ["Corpus", "Utterance", "load", "combine", "pretraining_and_stimuli", "download_librispeech",
+           "clear_cache", "load_asterisk", "load_folder", "load_librispeech", "load_tts", "KINDS"]
 
-KINDS = ("asterisk[:PATH]", "folder:PATH", "librispeech:PATH", "tts")
+KINDS = ("asterisk[:PATH]", "asterisk-LANG[:PATH]", "folder:PATH", "librispeech:PATH", "tts")
 # kind -> (loader, whether its spec takes ':PATH': "optional", "required" or "none")
 _LOADERS = {"asterisk": (load_asterisk, "optional"), "folder": (load_folder, "required"),
             "librispeech": (load_librispeech, "required"), "tts": (load_tts, "none")}
+_LOADERS.update({f"asterisk-{language}": (functools.partial(load_asterisk, language=language), "optional")
+                 for language in VOICES if language != "en"})
 
 
-def load(spec: str, **options) -> Corpus:
-    """Load a corpus from a spec 'kind' or 'kind:PATH' (see `KINDS`); options go to the kind's loader."""
+def load(spec, **options) -> Corpus:
+    """Load a corpus from a spec 'kind' or 'kind:PATH' (see `KINDS`); options go to the kind's loader.
+
+    A list of specs loads each and combines them into one corpus (`combine`), e.g. for pre-training on
+    several languages: ['asterisk', 'asterisk-es']. LANG is one of `VOICES` other than 'en'.
+    """
+    if isinstance(spec, (list, tuple)):
+        return combine(load(one, **options) for one in spec)
     kind, colon, path = spec.partition(":")
     if kind not in _LOADERS:
-        raise ValueError(f"unknown corpus {spec!r}: expected one of {', '.join(KINDS)}")
+        languages = ", ".join(f"asterisk-{language}" for language in VOICES if language != "en")
+        raise ValueError(f"unknown corpus {spec!r}: expected one of {', '.join(KINDS)} ({languages})")
     loader, path_rule = _LOADERS[kind]
     if path_rule == "required" and not path:
         raise ValueError(f"corpus {spec!r} needs a folder: '{kind}:PATH'")

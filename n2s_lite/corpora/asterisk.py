@@ -1,16 +1,19 @@
-"""The Asterisk English prompts: ~25 minutes of real wideband speech by one speaker, installable offline.
+"""The Asterisk prompts: real wideband speech by one speaker per language, installable offline.
 
-Debian/Ubuntu package `asterisk-core-sounds-en-g722`: raw G.722 files (16 kHz) under
-`en_US_f_Allison/` (with subfolders such as `digits/`, `letters/`), voice of Allison Smith, licence
-CC BY-SA 3.0. Transcripts are lines `name: text` in `core-sounds-en.txt.gz`, e.g. `digits/1: one`.
-Recordings without speech (transcripts like `[ascending tones]` or `(5 seconds of silence)`) and files
-without a transcript are skipped and counted in `Corpus.n_skipped`.
+Debian/Ubuntu packages `asterisk-core-sounds-LANG-g722` (raw G.722 files, 16 kHz) and
+`asterisk-core-sounds-LANG` (transcripts, lines `name: text` in `core-sounds-LANG.txt.gz`, e.g.
+`digits/1: one`). English (the default, ~25 minutes) is the voice of Allison Smith under
+`en_US_f_Allison/`; `VOICES` lists the other languages. Recordings without speech (transcripts like
+`[ascending tones]` or `(5 seconds of silence)`) and files without a transcript are skipped and counted in
+`Corpus.n_skipped`. English utterance ids are the file names (`digits/1`); other languages prefix them
+with the language (`fr/digits/1`), so corpora of several languages can be combined (`corpus.combine`).
 """
 from __future__ import annotations
 
 import gzip
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import G722
@@ -20,44 +23,77 @@ from ..audio import SAMPLE_RATE
 from ..errors import CorpusNotFound, InputError
 from .corpus import Corpus, Utterance, cached_builder
 
-ROOT_ENV = "N2S_ASTERISK_DIR"
-DEFAULT_ROOT = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
-TRANSCRIPT_NAME = "core-sounds-en.txt.gz"
-DEFAULT_TRANSCRIPTS = Path("/usr/share/doc/asterisk-core-sounds-en") / TRANSCRIPT_NAME
+
+@dataclass(frozen=True)
+class Voice:
+    """One language's prompts: folder below SOUNDS_DIR, speaker name, licence (from the package's copyright)."""
+
+    folder: str
+    speaker: str
+    license: str
+
+
+VOICES = {
+    "en": Voice("en_US_f_Allison", "allison", "CC BY-SA 3.0 (Allison Smith / Digium)"),
+    "es": Voice("es_MX_f_Allison", "allison", "CC BY-SA 3.0 (Allison Smith / Digium)"),
+    "fr": Voice("fr_CA_f_June", "june", "CC BY-SA 3.0 (June Wallack)"),
+    "it": Voice("it_IT_m_Carlo", "carlo", "CC BY-SA 3.0 (Carlo Flora)"),
+    "ru": Voice("ru_RU_f_IvrvoiceRU", "ivrvoice-ru", "CC BY 3.0 (Maxim Topal / ivrvoice.ru)"),
+}
+ROOT_ENV = "N2S_ASTERISK_DIR"  # a copy of the English prompts (other languages: pass root)
+SOUNDS_DIR = Path("/usr/share/asterisk/sounds")
+DEFAULT_ROOT = SOUNDS_DIR / VOICES["en"].folder
 G722_BITRATE = 64_000  # bit/s of the Asterisk files
-SPEAKER = "allison"
-LICENSE = "CC BY-SA 3.0 (Allison Smith / Digium)"
-HOW_TO_GET = ("install it with `sudo apt-get install asterisk-core-sounds-en-g722 asterisk-core-sounds-en`, "
-              f"point ${ROOT_ENV} at a copy, or use another corpus: 'tts' (synthetic speech from espeak-ng) or "
-              "'folder:PATH' (your own wav/flac/ogg files)")
 _ANNOTATION = re.compile(r"\s*(\[[^\]]*\]|\([^)]*\))")  # "[ascending tones]", "(note: ...)"
 
 
-def load_asterisk(root=None, transcripts=None) -> Corpus:
-    """Load every transcribed prompt as a `Corpus` named 'asterisk' (decoded eagerly, cached per process).
+def transcript_name(language: str = "en") -> str:
+    return f"core-sounds-{language}.txt.gz"
 
-    root: folder of .g722 files (default: $N2S_ASTERISK_DIR, else the Debian location).
-    transcripts: the `name: text` file, gzipped or not (default: `core-sounds-en.txt.gz` inside root,
+
+def default_transcripts(language: str = "en") -> Path:
+    """Where Debian installs a language's transcripts."""
+    return Path(f"/usr/share/doc/asterisk-core-sounds-{language}") / transcript_name(language)
+
+
+def how_to_get(language: str = "en") -> str:
+    where = f"point ${ROOT_ENV} at a copy" if language == "en" else "pass the folder of a copy ('asterisk-LANG:PATH')"
+    return (f"install it with `sudo apt-get install asterisk-core-sounds-{language}-g722 "
+            f"asterisk-core-sounds-{language}`, {where}, or use another corpus: 'tts' (synthetic speech from "
+            "espeak-ng) or 'folder:PATH' (your own wav/flac/ogg files)")
+
+
+def load_asterisk(root=None, transcripts=None, language: str = "en") -> Corpus:
+    """Load every transcribed prompt of one language as a `Corpus` (decoded eagerly, cached per process).
+
+    Named 'asterisk' for English, 'asterisk-LANG' otherwise. language: a key of `VOICES`.
+    root: folder of .g722 files (default: for English $N2S_ASTERISK_DIR, else the Debian location).
+    transcripts: the `name: text` file, gzipped or not (default: `core-sounds-LANG.txt.gz` inside root,
     else the Debian location).
     """
-    root = Path(root or os.environ.get(ROOT_ENV) or DEFAULT_ROOT).expanduser()
+    if language not in VOICES:
+        raise ValueError(f"language must be one of {sorted(VOICES)}, got {language!r}")
+    from_env = os.environ.get(ROOT_ENV) if language == "en" else None
+    root = Path(root or from_env or SOUNDS_DIR / VOICES[language].folder).expanduser()
     if not root.is_dir():
-        raise CorpusNotFound(f"{root}: the Asterisk English prompts are not there; {HOW_TO_GET}")
-    transcripts = Path(transcripts) if transcripts else _find_transcripts(root)
-    return _build_corpus(root.resolve(), transcripts.resolve())
+        raise CorpusNotFound(f"{root}: the Asterisk prompts ({language}) are not there; {how_to_get(language)}")
+    transcripts = Path(transcripts) if transcripts else _find_transcripts(root, language)
+    return _build_corpus(root.resolve(), transcripts.resolve(), language)
 
 
-def _find_transcripts(root: Path) -> Path:
-    for candidate in (root / TRANSCRIPT_NAME, root / Path(TRANSCRIPT_NAME).stem, DEFAULT_TRANSCRIPTS):
+def _find_transcripts(root: Path, language: str) -> Path:
+    name = transcript_name(language)
+    for candidate in (root / name, root / Path(name).stem, default_transcripts(language)):
         if candidate.is_file():
             return candidate
-    raise CorpusNotFound(f"{root}: no transcript file {TRANSCRIPT_NAME} found beside the prompts or at "
-                         f"{DEFAULT_TRANSCRIPTS}; {HOW_TO_GET}")
+    raise CorpusNotFound(f"{root}: no transcript file {name} found beside the prompts or at "
+                         f"{default_transcripts(language)}; {how_to_get(language)}")
 
 
 @cached_builder
-def _build_corpus(root: Path, transcripts: Path) -> Corpus:
+def _build_corpus(root: Path, transcripts: Path, language: str) -> Corpus:
     texts = read_transcripts(transcripts)
+    voice, prefix = VOICES[language], "" if language == "en" else f"{language}/"
     utterances, skipped = [], 0
     for path in sorted(root.rglob("*.g722")):
         name = path.relative_to(root).with_suffix("").as_posix()
@@ -65,11 +101,12 @@ def _build_corpus(root: Path, transcripts: Path) -> Corpus:
         if not text:
             skipped += 1
             continue
-        utterances.append(Utterance(name, SPEAKER, text, decode_g722(path)))
+        utterances.append(Utterance(prefix + name, voice.speaker, text, decode_g722(path)))
     if not utterances:
         raise InputError(root, "prompts", f"transcribed .g722 files (transcripts from {transcripts})", "none")
-    return Corpus("asterisk", tuple(utterances), license=LICENSE,
-                  source=f"asterisk-core-sounds-en-g722 ({root})", n_skipped=skipped)
+    name = "asterisk" if language == "en" else f"asterisk-{language}"
+    return Corpus(name, tuple(utterances), license=voice.license,
+                  source=f"asterisk-core-sounds-{language}-g722 ({root})", n_skipped=skipped)
 
 
 def read_transcripts(path: Path) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """`Utterance` and `Corpus`: transcribed speech held in memory, with deterministic hash splits.
 
 Every split is decided by a stable hash (SHA-1) of the utterance's *sentence*: its transcript, lower-cased
-and stripped of punctuation (or its id when it has no transcript). So the same split comes out on every
+and stripped of punctuation, in any script (or its id when it has no transcript). So the same split comes out on every
 machine and run, adding or removing one utterance never moves another, and two recordings of the same
 sentence (a repeated prompt, or one sentence read by several voices) always land on the same side:
 test sentences never appear in training.
@@ -49,8 +49,16 @@ class Utterance:
 
     @property
     def sentence(self) -> str:
-        """What the split hash sees: the transcript's lower-case words, or the id if there is no transcript."""
-        return " ".join(re.findall(r"[a-z0-9]+", self.text.lower())) or self.id
+        """What the split hash sees: the transcript's `sentence_key`, or the id if the transcript has no words."""
+        return sentence_key(self.text) or self.id
+
+
+def sentence_key(text: str) -> str:
+    """A transcript's lower-case words (runs of letters and digits of any script) joined by spaces.
+
+    'Hello, there!' -> 'hello there'; 'Привет!' -> 'привет'; '[tone]' -> 'tone'; '...' -> ''.
+    """
+    return " ".join(re.findall(r"[^\W_]+", str(text).lower()))
 
 
 def unit_hash(key: str) -> float:
@@ -164,6 +172,21 @@ def pretraining_and_stimuli(corpus: Corpus, *, pretrain: float = 0.6, stimuli: f
     """
     parts = corpus.partition({"pretrain": pretrain, "stimuli": stimuli}, salt=ROLE_SALT)
     return parts["pretrain"], parts["stimuli"]
+
+
+def combine(corpora: Iterable[Corpus]) -> Corpus:
+    """One corpus holding the utterances of several, in order (e.g. several languages for pre-training).
+
+    Its name joins the names with '+'; ids must stay unique across the corpora (InputError otherwise).
+    """
+    corpora = list(corpora)
+    if not corpora:
+        raise ValueError("combine needs at least one corpus")
+    if len(corpora) == 1:
+        return corpora[0]
+    return Corpus("+".join(c.name for c in corpora), tuple(u for c in corpora for u in c),
+                  license="; ".join(dict.fromkeys(c.license for c in corpora)),
+                  source="; ".join(c.source for c in corpora), n_skipped=sum(c.n_skipped for c in corpora))
 
 
 _CACHED_BUILDERS = []

@@ -8,7 +8,6 @@ published decoding and encoding results: see docs/simulator.md.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +15,7 @@ import pandas as pd
 
 from .. import __version__
 from .. import audio as A
+from ..corpora.corpus import sentence_key
 from ..errors import InputError
 from ..recording import Recording, electrode_table, trial_table
 from . import broadband, noise, responses, stimulus
@@ -138,7 +138,7 @@ def _choose_sentences(corpus, seconds: float, repeats: int, gap_s, rng) -> list:
 def _assign_splits(sentences, test_fraction: float, val_fraction: float, rng) -> np.ndarray:
     """(n,) 'train'/'val'/'test' per sentence, decided per transcript so that two recordings of the same
     sentence share a split; at least one test and one training sentence."""
-    keys = [" ".join(re.findall(r"[a-z0-9]+", str(s.text).lower())) or str(s.id) for s in sentences]
+    keys = [sentence_key(s.text) or str(s.id) for s in sentences]
     unique = sorted(set(keys))
     n = len(unique)
     n_test = max(1, int(round(test_fraction * n)))
