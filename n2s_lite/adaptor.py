@@ -15,6 +15,8 @@ latent frames on both sides.
 
 The ablation `pretrained=False` trains the same adaptor and a freshly initialised decoder of the same
 architecture from scratch on the neural data (spectrogram loss only: there is no encoder to align to).
+`fine_tune=True` starts the decoder from phase 1 but lets it learn with the adaptor (the transfer-learning
+alternative to freezing it).
 """
 from __future__ import annotations
 
@@ -59,14 +61,15 @@ class Adaptor(nn.Module):
 class TransferModel(nn.Module):
     """Adaptor + autoencoder: (B, T, E) high-gamma -> (B, T, 80) dB log-mel through `ae.decode`."""
 
-    def __init__(self, adaptor: Adaptor, autoencoder: SpeechAutoencoder, pretrained: bool = True):
+    def __init__(self, adaptor: Adaptor, autoencoder: SpeechAutoencoder, pretrained: bool = True,
+                 fine_tune: bool = False):
         super().__init__()
         if adaptor.latent_dim != autoencoder.latent_dim or adaptor.stride != autoencoder.stride:
             raise ValueError(f"adaptor latent ({adaptor.latent_dim} dims, stride {adaptor.stride}) does not fit the "
                              f"autoencoder ({autoencoder.latent_dim} dims, stride {autoencoder.stride})")
-        self.adaptor, self.autoencoder, self.pretrained = adaptor, autoencoder, pretrained
+        self.adaptor, self.autoencoder, self.pretrained, self.fine_tune = adaptor, autoencoder, pretrained, fine_tune
         autoencoder.encoder.requires_grad_(False)  # a fixed target (pre-trained) or unused (scratch)
-        if pretrained:
+        if pretrained and not fine_tune:
             autoencoder.freeze_decoder()
 
     def forward(self, hg: torch.Tensor) -> torch.Tensor:
@@ -97,30 +100,34 @@ def transfer_loss(model: TransferModel, hg: torch.Tensor, mel: torch.Tensor, wei
 
 
 def build(autoencoder: SpeechAutoencoder, n_electrodes: int, causal: bool = False, pretrained: bool = True,
-          seed: int = 0, **adaptor_options) -> TransferModel:
-    """A fresh adaptor on a copy of `autoencoder` (pretrained=True) or on an untrained decoder of the same
-    architecture (pretrained=False), initialised from `seed`."""
+          seed: int = 0, fine_tune: bool = False, **adaptor_options) -> TransferModel:
+    """A fresh adaptor on a copy of `autoencoder` (pretrained=True; frozen unless fine_tune) or on an
+    untrained decoder of the same architecture (pretrained=False), initialised from `seed`."""
+    if fine_tune and not pretrained:
+        raise ValueError("fine_tune=True needs pretrained=True: a decoder trained from scratch always learns")
     seed_everything(seed)
     ae = SpeechAutoencoder(**autoencoder.config)
     if pretrained:
         ae.load_state_dict(autoencoder.state_dict())
     adaptor = Adaptor(n_electrodes, ae.latent_dim, ae.stride, causal=causal, **adaptor_options)
-    return TransferModel(adaptor, ae, pretrained)
+    return TransferModel(adaptor, ae, pretrained, fine_tune)
 
 
 def train_adaptor(autoencoder: SpeechAutoencoder, train_trials, val_trials, settings: D.TrainingSettings | None = None,
                   seed: int = 0, causal: bool = False, pretrained: bool = True, weights: LossWeights | None = None,
-                  checkpoint=None, progress: bool = False, **adaptor_options) -> D.NeuralDecoder:
+                  checkpoint=None, progress: bool = False, fine_tune: bool = False,
+                  **adaptor_options) -> D.NeuralDecoder:
     """Phase 2 on Trial lists (hg (T, E), mel (T, 80) dB) -> a decoder predicting (T, 80) dB from (T, E).
 
     Early-stopped on the validation trials' spectrogram loss; `checkpoint` makes the run resumable.
+    fine_tune: the pre-trained decoder keeps learning (named 'transfer_finetuned') instead of staying frozen.
     """
     settings = settings or D.TrainingSettings()
     weights = weights or LossWeights()
     D.check_trials(train_trials)
-    model = build(autoencoder, train_trials[0].hg.shape[1], causal, pretrained, seed,
+    model = build(autoencoder, train_trials[0].hg.shape[1], causal, pretrained, seed, fine_tune,
                   dropout=settings.dropout, **adaptor_options)
-    name = ("transfer" + ("_causal" if causal else "")) if pretrained else "scratch"
+    name = "transfer" + "_causal" * causal + "_finetuned" * fine_tune if pretrained else "scratch"
     history = D.train_network(model, train_trials, val_trials, settings, seed,
                               lambda net, hg, mel: transfer_loss(net, hg, mel, weights), checkpoint, name, progress)
     return D.NeuralDecoder(name, model, history)
@@ -130,7 +137,8 @@ def save(decoder: D.NeuralDecoder, path) -> None:
     """Write a transfer (or scratch) decoder: weights + the configurations that rebuild it (atomic)."""
     model: TransferModel = decoder.network
     T.save_model(path, model, dict(adaptor=model.adaptor.config, autoencoder=model.autoencoder.config,
-                                   pretrained=model.pretrained, name=decoder.name), kind=CHECKPOINT_KIND,
+                                   pretrained=model.pretrained, fine_tune=model.fine_tune, name=decoder.name),
+                 kind=CHECKPOINT_KIND,
                  history=decoder.history, train_seconds=decoder.train_seconds)
 
 
@@ -139,13 +147,13 @@ def load(path) -> D.NeuralDecoder:
     payload = T.load_payload(path, CHECKPOINT_KIND, "adaptor.save")
     config = payload["config"]
     model = TransferModel(Adaptor(**config["adaptor"]), SpeechAutoencoder(**config["autoencoder"]),
-                          config["pretrained"])
+                          config["pretrained"], config.get("fine_tune", False))
     model.load_state_dict(payload["state_dict"])
     return D.NeuralDecoder(config["name"], model, payload.get("history"), payload.get("train_seconds"))
 
 
 def parameter_counts(decoder: D.NeuralDecoder) -> dict:
-    """Trained adaptor parameters, decoder parameters, and whether the decoder was trained here."""
+    """Trained parameters (adaptor, and decoder unless frozen), decoder parameters, and whether it was pre-trained."""
     model: TransferModel = decoder.network
     return dict(adaptor=D.n_parameters(model.adaptor), decoder=D.n_parameters(model.autoencoder.decoder),
                 trained=decoder.n_parameters, decoder_pretrained=model.pretrained)

@@ -82,6 +82,25 @@ def test_scratch_ablation_trains_a_fresh_decoder_of_the_same_architecture(splits
     assert not all(torch.equal(v, fresh[k]) for k, v in ae.decoder.state_dict().items())
 
 
+def test_fine_tuning_starts_from_phase_one_and_trains_the_decoder_too(splits, tmp_path):
+    ae = tiny_autoencoder()
+    with torch.no_grad():  # phase-1 weights no fresh initialisation could have (a fresh decoder is 0.5 away)
+        for weight in ae.decoder.parameters():
+            weight.add_(0.5)
+    decoder = adaptor.train_adaptor(ae, splits["train"], splits["val"], SETTINGS, seed=0, fine_tune=True, **SIZE)
+    counts = adaptor.parameter_counts(decoder)
+    assert decoder.name == "transfer_finetuned" and counts["decoder_pretrained"]
+    assert counts["trained"] == counts["adaptor"] + counts["decoder"]
+    tuned = decoder.network.autoencoder.decoder.state_dict()
+    changes = np.array([float((tuned[k] - v).abs().max()) for k, v in ae.decoder.state_dict().items()])
+    assert (changes > 0).all() and (changes < 0.1).all()  # every weight learnt, starting from phase 1
+    adaptor.save(decoder, tmp_path / "finetuned.pt")
+    loaded = adaptor.load(tmp_path / "finetuned.pt")
+    assert loaded.n_parameters == decoder.n_parameters and loaded.name == "transfer_finetuned"
+    with pytest.raises(ValueError, match="pretrained=True"):
+        adaptor.build(ae, n_electrodes=6, pretrained=False, fine_tune=True, **SIZE)
+
+
 def test_same_seed_same_decoder_other_seed_other_decoder(splits):
     ae, hg = tiny_autoencoder(), splits["test"][0].hg
     runs = [adaptor.train_adaptor(ae, splits["train"], splits["val"], SETTINGS, seed=s, **SIZE).predict(hg)
