@@ -156,9 +156,9 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
     train = trials["train"] if minutes is None else first_minutes(trials["train"], minutes)
     steps_per_epoch = None  # one pass over `train`; the same as 'steps' when training on all trials
     if budget == "steps" and len(train) < len(trials["train"]):
-        options = settings(profile)["training"]
-        steps_per_epoch = D.one_pass_steps(sum(len(t.mel) for t in trials["train"]), options["window"],
-                                           options["batch_size"])
+        training = training_settings(profile)
+        steps_per_epoch = D.one_pass_steps(sum(len(t.mel) for t in trials["train"]), training.window,
+                                           training.batch_size)
 
     def fit():
         started = time.perf_counter()
@@ -370,5 +370,5 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
 
 def _train_cached(run: tuple, profile: str) -> None:
     """Train (method, seed, `train_method` keywords) on the profile's participant into the cache (a `_sweep` task)."""
-    name, seed, subset = run
-    train_method(name, participant(profile), profile, seed, **subset)
+    name, seed, keywords = run
+    train_method(name, participant(profile), profile, seed, **keywords)
