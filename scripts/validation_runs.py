@@ -1,0 +1,126 @@
+"""Score a variant of a profile's phase-2 setup on the validation trials (never the test trials).
+
+This is how the README's "How the settings were chosen" numbers are measured: one method, several training
+seeds, a few settings changed, the mean spectrogram correlation and ESTOI (Griffin-Lim) over validation
+sentences per seed. Each seed appends one JSON line to --out.
+
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py reference
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py reference --method scratch
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py epochs60 --set training.max_epochs=60
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py fine_tuned --set adaptor.fine_tune=true
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py big_adaptor --set adaptor.channels=128 adaptor.hidden=192
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py latent16 --autoencoder-set latent_dim=16
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py multilingual \
+        --pretrain-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru
+
+--set changes the experiment profile (`experiment.PROFILES`: training, adaptor, loss, mlp, lstm_cnn, ...),
+--autoencoder-set the phase-1 profile (`autoencoder.PROFILES`); a changed autoencoder is pre-trained once
+and cached like the default one. Runs use one CPU thread (--threads), as the README's numbers did.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from n2s_lite import autoencoder, experiment
+
+VARIANT = "variant"  # the profile name the changed settings are registered under, in this process only
+
+
+def parse_value(text: str):
+    """'60' -> 60, '0.5' -> 0.5, 'true' -> True, 'none' -> None, anything else stays a string."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "none":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def with_changes(settings: dict, changes: list[str], what: str) -> dict:
+    """A copy of `settings` with 'a.b=value' changes. A new key is allowed only inside an existing section
+    (e.g. adaptor.fine_tune); a typo in a section or top-level name is an error."""
+    changed = copy.deepcopy(settings)
+    for change in changes:
+        path, equals, value = change.partition("=")
+        keys = path.split(".")
+        if not equals or not all(keys):
+            raise SystemExit(f"--set {change!r}: expected KEY=VALUE or SECTION.KEY=VALUE")
+        section = changed
+        for depth, key in enumerate(keys[:-1]):
+            if not isinstance(section.get(key), dict):
+                raise SystemExit(f"--set {change!r}: {'.'.join(keys[:depth + 1])} is not a section of the {what} "
+                                 f"settings (sections: {sorted(k for k, v in section.items() if isinstance(v, dict))})")
+            section = section[key]
+        if len(keys) == 1 and keys[0] not in section:
+            raise SystemExit(f"--set {change!r}: unknown {what} setting {keys[0]!r} (known: {sorted(section)})")
+        section[keys[-1]] = parse_value(value)
+    return changed
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("name", help="a label for this variant, stored with every result line")
+    parser.add_argument("--method", default="transfer", choices=experiment.METHODS)
+    parser.add_argument("--profile", default="standard", choices=sorted(experiment.PROFILES))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="experiment profile changes")
+    parser.add_argument("--autoencoder-set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="phase-1 profile changes (pre-trains a new autoencoder)")
+    parser.add_argument("--pretrain-corpus", nargs="+", default=[experiment.CORPUS],
+                        help="corpus spec(s) of phase 1 (several are combined)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", default="runs/validation.jsonl")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    settings = with_changes(experiment.settings(args.profile), args.set, "experiment")
+    ae_profile = settings["autoencoder"]
+    if args.autoencoder_set:
+        autoencoder.PROFILES[VARIANT] = with_changes(autoencoder.PROFILES[ae_profile], args.autoencoder_set,
+                                                     "autoencoder")
+        ae_profile = VARIANT
+    experiment.PROFILES[VARIANT] = {**settings, "autoencoder": ae_profile}
+    corpus = args.pretrain_corpus[0] if len(args.pretrain_corpus) == 1 else args.pretrain_corpus
+    ae = (autoencoder.pretrained(ae_profile, corpus=corpus, seed=0)
+          if args.method in experiment.USES_AUTOENCODER else None)
+    rec = experiment.participant(args.profile)
+    trials = experiment.split_trials(rec)
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scores = []
+    for seed in args.seeds:
+        started = time.perf_counter()
+        decoder = experiment.train_on_trials(args.method, trials["train"], trials["val"], VARIANT, seed, ae)
+        seconds = time.perf_counter() - started
+        table = experiment.evaluate(decoder, trials["val"], vocode=True, rec=rec,
+                                    n_iter=settings["griffin_lim_iters"])
+        line = dict(name=args.name, method=args.method, profile=args.profile, seed=seed,
+                    spectrogram_r=round(float(table["spectrogram_r"].mean()), 4),
+                    estoi=round(float(table["estoi"].mean()), 4), epochs=len(getattr(decoder, "history", None) or []),
+                    train_seconds=round(seconds, 1), n_parameters=decoder.n_parameters, set=args.set,
+                    autoencoder_set=args.autoencoder_set, pretrain_corpus=args.pretrain_corpus, threads=args.threads)
+        scores.append((line["spectrogram_r"], line["estoi"]))
+        print(json.dumps(line), flush=True)
+        with out.open("a") as handle:
+            handle.write(json.dumps(line) + "\n")
+    r, estoi = np.array(scores).T
+    print(f"{args.name} ({args.method}, validation, seeds {args.seeds}): spectrogram r {' / '.join(map(str, r))} "
+          f"(mean {r.mean():.3f}), ESTOI {' / '.join(map(str, estoi))} (mean {estoi.mean():.3f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""scripts/validation_runs.py: settings changes and one validation run on the smoke profile."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from n2s_lite import autoencoder, experiment
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "validation_runs.py"
+
+
+@pytest.fixture
+def script(monkeypatch):
+    spec = importlib.util.spec_from_file_location("validation_runs", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # the script registers its variant profile; keep that out of the other tests
+    monkeypatch.setattr(experiment, "PROFILES", dict(experiment.PROFILES))
+    monkeypatch.setattr(autoencoder, "PROFILES", dict(autoencoder.PROFILES))
+    return module
+
+
+def test_values_are_parsed_by_their_look(script):
+    assert [script.parse_value(v) for v in ("60", "0.5", "True", "none", "cosine")] == [60, 0.5, True, None, "cosine"]
+
+
+def test_changes_copy_the_settings_and_reject_typos(script):
+    standard = experiment.settings("standard")
+    changed = script.with_changes(standard, ["training.max_epochs=60", "adaptor.fine_tune=true", "seeds=none"],
+                                  "experiment")
+    assert changed["training"]["max_epochs"] == 60 and changed["adaptor"]["fine_tune"] is True
+    assert changed["seeds"] is None and standard["training"]["max_epochs"] == 30  # the profile is untouched
+    for typo, message in [("trainig.max_epochs=1", "not a section"), ("minuts=3", "unknown experiment setting"),
+                          ("training.max_epochs", "KEY=VALUE")]:
+        with pytest.raises(SystemExit, match=message):
+            script.with_changes(standard, [typo], "experiment")
+
+
+def test_one_validation_run_appends_a_result_line(script, tmp_path, capsys):
+    out = tmp_path / "runs.jsonl"
+    assert script.main(["short", "--profile", "smoke", "--seeds", "0", "--set", "training.max_epochs=1",
+                        "--out", str(out)]) == 0
+    line = json.loads(out.read_text())
+    assert line["name"] == "short" and line["method"] == "transfer" and line["epochs"] == 1
+    assert -1 <= line["spectrogram_r"] <= 1 and 0 <= line["estoi"] <= 1 and line["set"] == ["training.max_epochs=1"]
+    assert "short (transfer, validation, seeds [0])" in capsys.readouterr().out
