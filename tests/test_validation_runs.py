@@ -37,11 +37,14 @@ def test_changes_copy_the_settings_and_reject_typos(script):
             script.with_changes(standard, [typo], "experiment")
 
 
-def test_one_validation_run_appends_a_result_line(script, tmp_path, capsys):
+def test_one_validation_run_appends_a_result_line(script, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     out = tmp_path / "runs.jsonl"
     assert script.main(["short", "--profile", "smoke", "--seeds", "0", "--set", "training.max_epochs=1",
                         "--out", str(out)]) == 0
     line = json.loads(out.read_text())
     assert line["name"] == "short" and line["method"] == "transfer" and line["epochs"] == 1
     assert -1 <= line["spectrogram_r"] <= 1 and 0 <= line["estoi"] <= 1 and line["set"] == ["training.max_epochs=1"]
-    assert "short (transfer, validation, seeds [0])" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "short (transfer, validation, seeds [0])" in printed.out
+    assert "OMP_NUM_THREADS is None, not 1" in printed.err and line["omp_num_threads"] is None
