@@ -6,7 +6,7 @@ Debian/Ubuntu packages `asterisk-core-sounds-LANG-g722` (raw G.722 files, 16 kHz
 `en_US_f_Allison/`; `VOICES` lists the other languages. Recordings without speech (transcripts like
 `[ascending tones]` or `(5 seconds of silence)`) and files without a transcript are skipped and counted in
 `Corpus.n_skipped`. English utterance ids are the file names (`digits/1`); other languages prefix them
-with the language (`fr/digits/1`), so corpora of several languages can be combined (`corpus.combine`).
+with the language (`fr/digits/1`), so corpora of several languages can be combined (`corpora.combine`).
 """
 from __future__ import annotations
 
