@@ -96,7 +96,7 @@ def test_same_seed_same_recording_other_seed_other_participant(corpus, rec):
 def test_one_sentence_in_two_recordings_shares_a_split_in_any_script(corpus):
     # pairs of recordings read the same Russian sentence (different ids, punctuation and case)
     words = ["один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять", "десять"]
-    texts = [f"{words[i // 2 % 10]} {words[i // 20]}" + ("." if i % 2 else "!").upper() for i in range(40)]
+    texts = [f"{words[i // 2 % 10]} {words[i // 20]}" + ("." if i % 2 else "!") for i in range(40)]
     russian = [ToyUtterance(u.id, text if i % 2 else text.upper(), u.audio)
                for i, (u, text) in enumerate(zip(corpus[:40], texts))]
     rec = neuro.simulate_listening(russian, minutes=0.8, n_electrodes=8, seed=1, repeats=1)
