@@ -5,7 +5,8 @@ trained parameter count and training seconds; across seeds, the mean and standar
 metric's sentence mean; the margins of "transfer" over every other method on spectrogram correlation
 and ESTOI, and whether each margin exceeds the across-seed spread (the larger of the two methods'
 across-seed standard deviations); the ceilings; the autoencoder's resynthesis quality on held-out real
-speech; wall time per stage; the schedule; the machine and the versions.
+speech; the corpora of phase 1 and of the stimuli; wall time per stage; the schedule; the machine and the
+versions.
 
 Schedule. The participant, phase 1, the ceilings and the first seed of "transfer" run one after the
 other with every CPU thread, so that run's training time is phase 2 alone on the machine. The other
@@ -54,39 +55,44 @@ class StageClock:
 
 
 def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS,
-              jobs: int | None = None) -> dict:
+              jobs: int | None = None, pretrain_corpus=X.CORPUS, stimulus_corpus=X.CORPUS) -> dict:
     """Run every method for each seed on the profile's participant; write and return the results.
 
     seeds: an int n (the first n seeds 0..n-1), a sequence of seeds, or None for the profile's seeds.
     jobs: worker processes for the independent runs (None: `parallel.default_jobs()`; 1: all in this process).
+    pretrain_corpus: phase 1 learns from its pre-training half; stimulus_corpus: the participant hears its
+    stimulus half (each a spec or a sequence of specs, `experiment.corpus_spec`; the halves never share a sentence).
     """
     options = X.settings(profile)
     seeds = _seeds(seeds, options["seeds"])
     jobs = parallel.default_jobs() if jobs is None else int(jobs)
     n_iter, cpus = options["griffin_lim_iters"], os.cpu_count() or 1
+    corpora = dict(pretrain=X.corpus_spec(pretrain_corpus), stimuli=X.corpus_spec(stimulus_corpus))
     clock = StageClock()
     with clock.stage("total"):
         with clock.stage("participant"):
-            rec = X.participant(profile)
+            rec = X.participant(profile, corpus=corpora["stimuli"])
         with clock.stage("autoencoder"):
-            ae = X.pretrained_autoencoder(profile)
+            ae = X.pretrained_autoencoder(profile, corpora["pretrain"])
         with clock.stage("ceilings"):
             ceilings = X.ceilings(rec, ae, n_iter=n_iter, workers=cpus)
         with clock.stage("autoencoder_quality"):
-            quality = X.autoencoder_quality(ae, options["autoencoder_test_utterances"], n_iter, cpus)
+            quality = X.autoencoder_quality(ae, options["autoencoder_test_utterances"], n_iter, cpus,
+                                            corpus=corpora["pretrain"])
         tasks = _tasks(methods, seeds)
         alone = [task for task in tasks if task == ("transfer", seeds[0])]
-        done = {task: run_task(task, profile) for task in alone}
+        one_run = functools.partial(run_task, profile=profile, corpora=corpora)
+        done = {task: one_run(task) for task in alone}
         rest = [task for task in tasks if task not in done]
-        done.update(zip(rest, parallel.map_in_workers(functools.partial(run_task, profile=profile), rest, jobs,
-                                                      desc="bench runs")))
+        done.update(zip(rest, parallel.map_in_workers(one_run, rest, jobs, desc="bench runs")))
         runs = _assemble(done, methods, seeds)
         for (name, _seed), run in done.items():
             for stage in ("train", "evaluate"):
                 clock.seconds[f"{stage}/{name}"] = round(clock.seconds.get(f"{stage}/{name}", 0.0)
                                                          + run.pop(f"{stage}_wall_seconds"), 3)
     results = dict(
-        profile=profile, seeds=list(seeds), settings=options, lag_window_frames=[X.D.LAGS[0], X.D.LAGS[-1]],
+        profile=profile, seeds=list(seeds), settings=options, corpora=corpora,
+        lag_window_frames=[X.D.LAGS[0], X.D.LAGS[-1]],
         data=_data_facts(rec), methods={name: dict(seeds=per_seed, across_seeds=_across_seeds(per_seed))
                                         for name, per_seed in runs.items()},
         margins=_margins(runs) if "transfer" in runs else {},
@@ -119,17 +125,21 @@ def _assemble(done: dict, methods, seeds) -> dict:
             for name in methods}
 
 
-def run_task(task: tuple[str, int], profile: str) -> dict:
+def run_task(task: tuple[str, int], profile: str, corpora: dict | None = None) -> dict:
     """Train (or load from the cache) and evaluate one (method, seed) run, vocoding in as many processes
-    as torch has threads (a worker of `parallel.map_in_workers` has one or a few)."""
+    as torch has threads (a worker of `parallel.map_in_workers` has one or a few).
+
+    corpora: {'pretrain': spec, 'stimuli': spec} (None: the default corpus for both)."""
     import torch
 
     name, seed = task
     options = X.settings(profile)
-    rec = X.participant(profile)
+    corpora = corpora or dict(pretrain=X.CORPUS, stimuli=X.CORPUS)
+    rec = X.participant(profile, corpus=corpora["stimuli"])
     test = X.split_trials(rec)["test"]
+    ae = X.pretrained_autoencoder(profile, corpora["pretrain"]) if name in X.USES_AUTOENCODER else None
     started = time.perf_counter()
-    decoder = X.train_method(name, rec, profile, seed)  # loads the pre-trained autoencoder if the method needs it
+    decoder = X.train_method(name, rec, profile, seed, ae=ae)
     trained = time.perf_counter()
     table = X.evaluate(decoder, test, vocode=True, rec=rec, n_iter=options["griffin_lim_iters"],
                        workers=torch.get_num_threads())

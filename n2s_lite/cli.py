@@ -43,7 +43,8 @@ def _resynthesize(args) -> int:
 def _bench(args) -> int:
     from .bench import run_bench
 
-    run_bench(profile=args.profile, out=args.out, seeds=args.seeds, jobs=args.jobs)
+    run_bench(profile=args.profile, out=args.out, seeds=args.seeds, jobs=args.jobs,
+              pretrain_corpus=args.pretrain_corpus, stimulus_corpus=args.stimulus_corpus)
     print(f"wrote {args.out}")
     return 0
 
@@ -90,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
     p.add_argument("--jobs", type=int, default=None,
                    help="worker processes for the independent runs (default: one per CPU core, 1 with a GPU)")
+    p.add_argument("--pretrain-corpus", nargs="+", default=["asterisk"], metavar="SPEC",
+                   help="corpus (or several, combined) whose pre-training half phase 1 learns from")
+    p.add_argument("--stimulus-corpus", nargs="+", default=["asterisk"], metavar="SPEC",
+                   help="corpus (or several, combined) whose stimulus half the simulated participant hears")
     p.set_defaults(run=_bench)
 
     p = sub.add_parser("reproduce", help="run the notebooks with papermill and regenerate figures/")

@@ -66,20 +66,31 @@ def settings(profile: str) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------- data
+def corpus_spec(specs):
+    """A corpus spec as the functions below take it: one spec stays a string (so the default corpus keeps its
+    cache keys), several become a tuple (hashable, for the in-process caches). 'asterisk', ['a', 'b'] -> ('a', 'b')."""
+    if isinstance(specs, str):
+        return specs
+    specs = tuple(specs)
+    return specs[0] if len(specs) == 1 else specs
+
+
 @functools.lru_cache(maxsize=4)
-def participant(profile: str = "smoke", seed: int = 0):
-    """The default simulated participant of a profile: listening to the stimulus half of the corpus.
+def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS):
+    """The simulated participant of a profile: listening to the stimulus half of `corpus` (a spec or a tuple of
+    specs, see `corpus_spec`; the default corpus makes the default participant).
 
     Cached on disk, keyed by the settings and the source of the simulator, corpora and io modules
     (`cache.code_fingerprint`), so a recalibrated simulator never serves a stale recording.
     """
     from . import corpora, io, neuro
 
-    config = dict(kind="participant", corpus=CORPUS, minutes=settings(profile)["minutes"],
+    corpus = corpus_spec(corpus)
+    config = dict(kind="participant", corpus=corpus, minutes=settings(profile)["minutes"],
                   n_electrodes=settings(profile)["n_electrodes"], seed=seed, mel=A.mel_params())
 
     def simulate(path):
-        _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load(CORPUS))
+        _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load(corpus))
         rec = neuro.simulate_listening(stimuli, minutes=config["minutes"], n_electrodes=config["n_electrodes"],
                                        seed=seed)
         io.save(rec, path, overwrite=True)
@@ -202,11 +213,15 @@ def _array_digest(*parts) -> str:
     return digest.hexdigest()[:16]
 
 
-def pretrained_autoencoder(profile: str = "smoke"):
-    """Phase 1 for this profile (cached): trained on the pre-training half of the corpus only."""
+def pretrained_autoencoder(profile: str = "smoke", corpus=CORPUS):
+    """Phase 1 for this profile (cached): trained on the pre-training half of `corpus` only (see `corpus_spec`).
+
+    The halves are decided per sentence by a hash, so a sentence on the stimulus side of one corpus is on it in
+    every corpus: pre-training and stimuli stay disjoint even when they come from different corpora."""
     from . import autoencoder
 
-    return autoencoder.pretrained(settings(profile)["autoencoder"], corpus=CORPUS, seed=0, progress=False)
+    return autoencoder.pretrained(settings(profile)["autoencoder"], corpus=corpus_spec(corpus), seed=0,
+                                  progress=False)
 
 
 # ------------------------------------------------------------------------------------------------ metrics
@@ -278,14 +293,15 @@ def ceilings(rec, ae, vocode: bool = True, n_iter: int = 32, workers: int = 1) -
                      ignore_index=True)
 
 
-def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, workers: int = 1) -> pd.DataFrame:
-    """Resynthesis of held-out real speech (the pre-training half's test split, never seen in phase 1):
-    one row per utterance with spectrogram_r, mcd_db, and STOI/ESTOI of autoencoder + Griffin-Lim and,
-    for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi)."""
+def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, workers: int = 1,
+                        corpus=CORPUS) -> pd.DataFrame:
+    """Resynthesis of held-out real speech (the test split of `corpus`'s pre-training half, never seen in
+    phase 1): one row per utterance with spectrogram_r, mcd_db, and STOI/ESTOI of autoencoder + Griffin-Lim
+    and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi)."""
     from . import corpora
     from .autoencoder import reconstruct_mel
 
-    pretrain, _stimuli = corpora.pretraining_and_stimuli(corpora.load(CORPUS))
+    pretrain, _stimuli = corpora.pretraining_and_stimuli(corpora.load(corpus_spec(corpus)))
     held_out = [u for u in list(pretrain.split("test"))[:n_utterances] if A.n_frames(len(u.audio)) >= MIN_FRAMES]
     mels = [A.log_mel(u.audio) for u in held_out]
     recons = [reconstruct_mel(ae, mel) for mel in mels]

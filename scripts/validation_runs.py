@@ -12,6 +12,9 @@ sentences per seed. Each seed appends one JSON line to --out.
     OMP_NUM_THREADS=1 python scripts/validation_runs.py latent16 --autoencoder-set latent_dim=16
     OMP_NUM_THREADS=1 python scripts/validation_runs.py multilingual \
         --pretrain-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py multivoice --method scratch \
+        --pretrain-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru \
+        --stimulus-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru
 
 --set changes the experiment profile (`experiment.PROFILES`: training, adaptor, loss, mlp, lstm_cnn, ...),
 --autoencoder-set the phase-1 profile (`autoencoder.PROFILES`); a changed autoencoder is pre-trained once
@@ -84,6 +87,8 @@ def main(argv=None) -> int:
                         help="phase-1 profile changes (pre-trains a new autoencoder)")
     parser.add_argument("--pretrain-corpus", nargs="+", default=[experiment.CORPUS],
                         help="corpus spec(s) of phase 1 (several are combined)")
+    parser.add_argument("--stimulus-corpus", nargs="+", default=[experiment.CORPUS],
+                        help="corpus spec(s) whose stimulus half the simulated participant hears")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="runs/validation.jsonl")
     args = parser.parse_args(argv)
@@ -99,10 +104,9 @@ def main(argv=None) -> int:
                                                      "autoencoder")
         ae_profile = VARIANT
     experiment.PROFILES[VARIANT] = {**settings, "autoencoder": ae_profile}
-    corpus = args.pretrain_corpus[0] if len(args.pretrain_corpus) == 1 else args.pretrain_corpus
-    ae = (autoencoder.pretrained(ae_profile, corpus=corpus, seed=0)
+    ae = (autoencoder.pretrained(ae_profile, corpus=experiment.corpus_spec(args.pretrain_corpus), seed=0)
           if args.method in experiment.USES_AUTOENCODER else None)
-    rec = experiment.participant(args.profile)
+    rec = experiment.participant(args.profile, corpus=experiment.corpus_spec(args.stimulus_corpus))
     trials = experiment.split_trials(rec)
 
     out = Path(args.out)
@@ -118,7 +122,8 @@ def main(argv=None) -> int:
                     spectrogram_r=round(float(table["spectrogram_r"].mean()), 4),
                     estoi=round(float(table["estoi"].mean()), 4), epochs=len(getattr(decoder, "history", None) or []),
                     train_seconds=round(seconds, 1), n_parameters=decoder.n_parameters, set=args.set,
-                    autoencoder_set=args.autoencoder_set, pretrain_corpus=args.pretrain_corpus, threads=args.threads,
+                    autoencoder_set=args.autoencoder_set, pretrain_corpus=args.pretrain_corpus,
+                    stimulus_corpus=args.stimulus_corpus, threads=args.threads,
                     omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
         scores.append((line["spectrogram_r"], line["estoi"]))
         print(json.dumps(line), flush=True)

@@ -1,6 +1,8 @@
 import json
 
+import pandas as pd
 import pytest
+from phase2_fakes import fake_recording, tiny_autoencoder
 
 from n2s_lite import bench
 from n2s_lite import experiment as X
@@ -38,6 +40,7 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     assert 0 < r["autoencoder_resynthesis"]["estoi"]["n"]
     assert {"participant", "autoencoder", "ceilings", "total", "train/transfer"} <= set(r["stage_seconds"])
     assert r["machine"]["cpu_count"] >= 1 and r["versions"]["packages"]["torch"] and r["versions"]["n2s_lite"]
+    assert r["corpora"] == {"pretrain": "asterisk", "stimuli": "asterisk"}
     # the first transfer run is timed alone with every thread; the others ran in the profile's workers
     assert r["schedule"]["alone"] == [["transfer", r["seeds"][0]]]
     assert r["methods"]["transfer"]["seeds"][str(r["seeds"][0])]["threads"] == r["machine"]["cpu_count"]
@@ -78,3 +81,30 @@ def test_results_are_written_atomically_and_readably(tmp_path):
     out = bench.write_json({"value": 1.5}, tmp_path / "sub" / "r.json")
     assert json.loads(out.read_text()) == {"value": 1.5}
     assert [p.name for p in out.parent.iterdir()] == ["r.json"]
+
+
+def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, monkeypatch):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
+    rec, ae, asked = fake_recording(), tiny_autoencoder(), []
+
+    def participant(profile, seed=0, corpus=X.CORPUS):
+        asked.append(("participant", corpus))
+        return rec
+
+    def pretrained_autoencoder(profile, corpus=X.CORPUS):
+        asked.append(("autoencoder", corpus))
+        return ae
+
+    def autoencoder_quality(ae, n_utterances, n_iter, workers, corpus=X.CORPUS):
+        asked.append(("held-out speech", corpus))
+        return pd.DataFrame({m: [0.5] for m in ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")})
+
+    monkeypatch.setattr(X, "participant", participant)
+    monkeypatch.setattr(X, "pretrained_autoencoder", pretrained_autoencoder)
+    monkeypatch.setattr(X, "autoencoder_quality", autoencoder_quality)
+    out = tmp_path / "r.json"
+    bench.run_bench("smoke", out, seeds=[0], methods=("transfer", "ridge"), jobs=1,
+                    pretrain_corpus=["asterisk", "asterisk-fr"], stimulus_corpus=["tts"])
+    assert json.loads(out.read_text())["corpora"] == {"pretrain": ["asterisk", "asterisk-fr"], "stimuli": "tts"}
+    assert set(asked) == {("participant", "tts"), ("autoencoder", ("asterisk", "asterisk-fr")),
+                          ("held-out speech", ("asterisk", "asterisk-fr"))}

@@ -125,6 +125,22 @@ def test_recordings_of_one_sentence_stay_together():
         assert sum({"u0", "u1", "u2"} <= set(part.ids) for part in parts.values()) == 1
 
 
+def test_pretraining_on_one_corpus_never_hears_the_stimuli_of_another():
+    """Two corpora sharing half their sentences (other speakers, other punctuation): whatever one pre-trains
+    on is never a stimulus of the other, because each sentence's side is decided by its words alone."""
+    def corpus(name, texts):
+        return corpora.Corpus(name, [corpora.Utterance(f"{name}{i}", name, text, np.zeros(16, np.float32))
+                                     for i, text in enumerate(texts)])
+
+    shared = [f"Shared sentence {i}" for i in range(100)]
+    first = corpus("a", shared + [f"Only in a {i}" for i in range(100)])
+    second = corpus("b", [text.upper() + "!" for text in shared] + [f"Only in b {i}" for i in range(100)])
+    pretrained = {u.sentence for u in corpora.pretraining_and_stimuli(first)[0]}
+    heard = {u.sentence for u in corpora.pretraining_and_stimuli(second)[1]}
+    assert len(heard & {u.sentence for u in first}) > 20  # the stimuli do include shared sentences ...
+    assert not pretrained & heard  # ... but never one that was pre-trained on
+
+
 def test_pretraining_and_stimuli_are_disjoint():
     corpus = fake_corpus(200)
     pretrain, stimuli = corpora.pretraining_and_stimuli(corpus)

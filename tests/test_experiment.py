@@ -175,3 +175,30 @@ def test_trained_decoders_are_cached_and_reloaded_identically(rec, trials, tmp_p
     assert len(list((tmp_path / "decoder").glob("*.pt"))) == 2
     fewer = X.train_method(method, rec, "smoke", seed=1, ae=ae, electrodes=[0, 3])  # so are fewer electrodes
     assert len(list((tmp_path / "decoder").glob("*.pt"))) == 3 and fewer.predict(hg[:, [0, 3]]).shape == (len(hg), 80)
+
+
+def test_a_participant_can_listen_to_several_corpora(tmp_path, monkeypatch):
+    import soundfile
+
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    for voice, pitch in (("low", 120.0), ("high", 220.0)):
+        folder = tmp_path / voice
+        folder.mkdir()
+        for index in range(80):  # 2 x 80 sentences of 1.5 s: the stimulus part (40 %) fills 3 min, each twice
+            t = np.arange(24000) / 16000
+            audio = 0.3 * np.sin(2 * np.pi * pitch * (1 + 0.1 * index / 80) * t) + 0.01 * rng.standard_normal(t.size)
+            soundfile.write(folder / f"{voice}_{index:02d}.wav", audio.astype(np.float32), 16000)
+            (folder / f"{voice}_{index:02d}.txt").write_text(f"{voice} voice sentence number {index}")
+    specs = (f"folder:{tmp_path / 'low'}", f"folder:{tmp_path / 'high'}")
+    rec = X.participant("smoke", corpus=specs)
+    heard = {stimulus.split("_")[0] for stimulus in rec.trials["stimulus_id"]}
+    assert heard == {"low", "high"}
+    assert X.participant("smoke", corpus=specs) is rec  # the same spec is one participant
+    assert len(list((tmp_path / "cache" / "participant").glob("*.h5"))) == 1
+
+
+def test_corpus_spec_keeps_one_spec_a_string_and_makes_several_a_tuple():
+    # one spec must stay a string: the default participant's and autoencoder's cache keys hold one
+    assert X.corpus_spec("asterisk") == X.corpus_spec(["asterisk"]) == "asterisk"
+    assert X.corpus_spec(["asterisk", "tts"]) == ("asterisk", "tts")

@@ -45,6 +45,8 @@ def test_one_validation_run_appends_a_result_line(script, tmp_path, capsys, monk
     line = json.loads(out.read_text())
     assert line["name"] == "short" and line["method"] == "transfer" and line["epochs"] == 1
     assert -1 <= line["spectrogram_r"] <= 1 and 0 <= line["estoi"] <= 1 and line["set"] == ["training.max_epochs=1"]
+    assert line["pretrain_corpus"] == line["stimulus_corpus"] == ["asterisk"]
     printed = capsys.readouterr()
     assert "short (transfer, validation, seeds [0])" in printed.out
     assert "OMP_NUM_THREADS is None, not 1" in printed.err and line["omp_num_threads"] is None
+
