@@ -203,7 +203,7 @@ def curves(table: pd.DataFrame, x: str, metric: str, by: str = "method", logx: b
     for keys, group in table.groupby([by, style] if style else [by], sort=False):
         stats = group.groupby(x)[metric].agg(["mean", "std"]).fillna(0.0)
         color = colors[keys[0]]
-        ax.plot(stats.index, stats["mean"], marker="o", color=color, ls=line_styles.get(keys[-1], "-"),
+        ax.plot(stats.index, stats["mean"], marker="o", color=color, ls=line_styles[keys[1]] if style else "-",
                 label=", ".join(map(str, keys)))
         ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"],
                         color=color, alpha=0.15)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 
-from .asterisk import VOICES, load_asterisk
+from .asterisk import VOICES, corpus_name, load_asterisk
 from .corpus import Corpus, Utterance, clear_cache, combine, pretraining_and_stimuli
 from .folder import load_folder
 from .librispeech import download_librispeech, load_librispeech
@@ -30,8 +30,9 @@ KINDS = ("asterisk[:PATH]", "asterisk-LANG[:PATH]", "folder:PATH", "librispeech:
 # kind -> (loader, whether its spec takes ':PATH': "optional", "required" or "none")
 _LOADERS = {"asterisk": (load_asterisk, "optional"), "folder": (load_folder, "required"),
             "librispeech": (load_librispeech, "required"), "tts": (load_tts, "none")}
-_LOADERS.update({f"asterisk-{language}": (functools.partial(load_asterisk, language=language), "optional")
-                 for language in VOICES if language != "en"})
+_OTHER_LANGUAGES = {corpus_name(language): (functools.partial(load_asterisk, language=language), "optional")
+                    for language in VOICES if language != "en"}  # asterisk-es, asterisk-fr, ...
+_LOADERS.update(_OTHER_LANGUAGES)
 
 
 def load(spec, **options) -> Corpus:
@@ -44,8 +45,7 @@ def load(spec, **options) -> Corpus:
         return combine(load(one, **options) for one in spec)
     kind, colon, path = spec.partition(":")
     if kind not in _LOADERS:
-        languages = ", ".join(f"asterisk-{language}" for language in VOICES if language != "en")
-        raise ValueError(f"unknown corpus {spec!r}: expected one of {', '.join(KINDS)} ({languages})")
+        raise ValueError(f"unknown corpus {spec!r}: expected one of {', '.join(KINDS)} ({', '.join(_OTHER_LANGUAGES)})")
     loader, path_rule = _LOADERS[kind]
     if path_rule == "required" and not path:
         raise ValueError(f"corpus {spec!r} needs a folder: '{kind}:PATH'")

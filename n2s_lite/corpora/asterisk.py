@@ -47,6 +47,11 @@ G722_BITRATE = 64_000  # bit/s of the Asterisk files
 _ANNOTATION = re.compile(r"\s*(\[[^\]]*\]|\([^)]*\))")  # "[ascending tones]", "(note: ...)"
 
 
+def corpus_name(language: str) -> str:
+    """The corpus spec and name of one language's prompts: 'asterisk' for English, 'asterisk-LANG' otherwise."""
+    return "asterisk" if language == "en" else f"asterisk-{language}"
+
+
 def transcript_name(language: str = "en") -> str:
     return f"core-sounds-{language}.txt.gz"
 
@@ -104,8 +109,7 @@ def _build_corpus(root: Path, transcripts: Path, language: str) -> Corpus:
         utterances.append(Utterance(prefix + name, voice.speaker, text, decode_g722(path)))
     if not utterances:
         raise InputError(root, "prompts", f"transcribed .g722 files (transcripts from {transcripts})", "none")
-    name = "asterisk" if language == "en" else f"asterisk-{language}"
-    return Corpus(name, tuple(utterances), license=voice.license,
+    return Corpus(corpus_name(language), tuple(utterances), license=voice.license,
                   source=f"asterisk-core-sounds-{language}-g722 ({root})", n_skipped=skipped)
 
 
