@@ -93,6 +93,15 @@ def test_same_seed_same_recording_other_seed_other_participant(corpus, rec):
     assert not np.array_equal(other.ground_truth["best_frequency_hz"], rec.ground_truth["best_frequency_hz"])
 
 
+def test_the_thread_settings_do_not_change_the_recording(corpus, rec):
+    from threadpoolctl import threadpool_limits
+
+    # without the simulator's own BLAS thread count, one BLAS thread changed the last bits of high-gamma
+    with threadpool_limits(1, user_api="blas"):
+        one_thread = neuro.simulate_listening(corpus, minutes=1.5, n_electrodes=64, seed=3)
+    np.testing.assert_array_equal(one_thread.high_gamma, rec.high_gamma)
+
+
 def test_one_sentence_in_two_recordings_shares_a_split_in_any_script(corpus):
     # pairs of recordings read the same Russian sentence (different ids, punctuation and case)
     words = ["один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять", "десять"]
