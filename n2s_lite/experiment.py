@@ -75,17 +75,20 @@ def corpus_spec(specs):
     return specs[0] if len(specs) == 1 else specs
 
 
-@functools.lru_cache(maxsize=4)
 def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS):
-    """The simulated participant of a profile: listening to the stimulus half of `corpus` (a spec or a tuple of
-    specs, see `corpus_spec`; the default corpus makes the default participant).
+    """The simulated participant of a profile: listening to the stimulus half of `corpus` (a spec or a sequence
+    of specs, see `corpus_spec`; the default corpus makes the default participant).
 
     Cached on disk, keyed by the settings and the source of the simulator, corpora and io modules
     (`cache.code_fingerprint`), so a recalibrated simulator never serves a stale recording.
     """
+    return _participant(profile, seed, corpus_spec(corpus))
+
+
+@functools.lru_cache(maxsize=4)
+def _participant(profile: str, seed: int, corpus):
     from . import corpora, io, neuro
 
-    corpus = corpus_spec(corpus)
     config = dict(kind="participant", corpus=corpus, minutes=settings(profile)["minutes"],
                   n_electrodes=settings(profile)["n_electrodes"], seed=seed, mel=A.mel_params())
 

@@ -190,11 +190,11 @@ def test_a_participant_can_listen_to_several_corpora(tmp_path, monkeypatch):
             audio = 0.3 * np.sin(2 * np.pi * pitch * (1 + 0.1 * index / 80) * t) + 0.01 * rng.standard_normal(t.size)
             soundfile.write(folder / f"{voice}_{index:02d}.wav", audio.astype(np.float32), 16000)
             (folder / f"{voice}_{index:02d}.txt").write_text(f"{voice} voice sentence number {index}")
-    specs = (f"folder:{tmp_path / 'low'}", f"folder:{tmp_path / 'high'}")
+    specs = [f"folder:{tmp_path / 'low'}", f"folder:{tmp_path / 'high'}"]
     rec = X.participant("smoke", corpus=specs)
     heard = {stimulus.split("_")[0] for stimulus in rec.trials["stimulus_id"]}
     assert heard == {"low", "high"}
-    assert X.participant("smoke", corpus=specs) is rec  # the same spec is one participant
+    assert X.participant("smoke", corpus=tuple(specs)) is rec  # the same specs are one participant
     assert len(list((tmp_path / "cache" / "participant").glob("*.h5"))) == 1
 
 
