@@ -125,16 +125,15 @@ def _assemble(done: dict, methods, seeds) -> dict:
             for name in methods}
 
 
-def run_task(task: tuple[str, int], profile: str, corpora: dict | None = None) -> dict:
+def run_task(task: tuple[str, int], profile: str, corpora: dict) -> dict:
     """Train (or load from the cache) and evaluate one (method, seed) run, vocoding in as many processes
     as torch has threads (a worker of `parallel.map_in_workers` has one or a few).
 
-    corpora: {'pretrain': spec, 'stimuli': spec} (None: the default corpus for both)."""
+    corpora: {'pretrain': spec, 'stimuli': spec}, as `run_bench` makes it."""
     import torch
 
     name, seed = task
     options = X.settings(profile)
-    corpora = corpora or dict(pretrain=X.CORPUS, stimuli=X.CORPUS)
     rec = X.participant(profile, corpus=corpora["stimuli"])
     test = X.split_trials(rec)["test"]
     ae = X.pretrained_autoencoder(profile, corpora["pretrain"]) if name in X.USES_AUTOENCODER else None
