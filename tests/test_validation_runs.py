@@ -49,4 +49,3 @@ def test_one_validation_run_appends_a_result_line(script, tmp_path, capsys, monk
     printed = capsys.readouterr()
     assert "short (transfer, validation, seeds [0])" in printed.out
     assert "OMP_NUM_THREADS is None, not 1" in printed.err and line["omp_num_threads"] is None
-
