@@ -75,27 +75,32 @@ def corpus_spec(specs):
     return specs[0] if len(specs) == 1 else specs
 
 
-def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS):
+def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS, snr: float | None = None):
     """The simulated participant of a profile: listening to the stimulus half of `corpus` (a spec or a sequence
     of specs, see `corpus_spec`; the default corpus makes the default participant).
 
+    snr: response-to-noise variance of a gain-1 site (`neuro.simulate_listening`; None: the calibrated default).
+    Another snr gives the same sentences, schedule, brain and noise draws, only the noise scaled: the same
+    experiment with poorer (or better) neural data.
     Cached on disk, keyed by the settings and the source of the simulator, corpora and io modules
     (`cache.code_fingerprint`), so a recalibrated simulator never serves a stale recording.
     """
-    return _participant(profile, seed, corpus_spec(corpus))
+    return _participant(profile, seed, corpus_spec(corpus), None if snr is None else float(snr))
 
 
 @functools.lru_cache(maxsize=4)
-def _participant(profile: str, seed: int, corpus):
+def _participant(profile: str, seed: int, corpus, snr: float | None):
     from . import corpora, io, neuro
 
     config = dict(kind="participant", corpus=corpus, minutes=settings(profile)["minutes"],
                   n_electrodes=settings(profile)["n_electrodes"], seed=seed, mel=A.mel_params())
+    if snr is not None:  # only then, so the default participant keeps its cache key
+        config["snr"] = snr
 
     def simulate(path):
         _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load(corpus))
         rec = neuro.simulate_listening(stimuli, minutes=config["minutes"], n_electrodes=config["n_electrodes"],
-                                       seed=seed)
+                                       snr=snr, seed=seed)
         io.save(rec, path, overwrite=True)
 
     return io.load(cache.cached("participant", config, simulate, code=("corpora", "neuro", "io")))
@@ -323,7 +328,7 @@ def summary(table: pd.DataFrame, columns=METRICS) -> dict:
     return {c: metrics.summarise(table[c]) for c in columns if c in table}
 
 
-# ------------------------------------------------------------------------------- data amount and electrodes
+# ------------------------------------------------------------------- data amount, electrodes and noise
 def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHODS, seeds=(0,),
                vocode: bool = False, jobs: int | None = None, budget: str = "epochs") -> pd.DataFrame:
     """Train each method on the first k minutes of training trials (same validation and test trials).
@@ -360,9 +365,27 @@ def electrode_curve(profile: str = "smoke", counts=(16, 32), methods=("transfer"
                          for n, row in _sweep(profile, points, methods, seeds, vocode, jobs, "electrode curve")])
 
 
+def snr_curve(profile: str = "smoke", snrs=(0.0375, 0.075), methods=("transfer", "ridge"), seeds=(0,),
+              vocode: bool = False, jobs: int | None = None) -> pd.DataFrame:
+    """Train each method on all training minutes of participants with stronger neural noise: one per snr in
+    snrs, and the calibrated default (`neuro.simulate.DEFAULT_SNR`: the bench's participant and models).
+
+    snr: response-to-noise variance of a gain-1 site. The participants differ only in the scale of their
+    noise (see `participant`), so the curve shows poorer neural data for the same speech heard. Returns one
+    row per (snr, method, seed) with the mean of each metric over test sentences.
+    """
+    from .neuro.simulate import DEFAULT_SNR
+
+    points = {snr: dict(snr=None if snr == DEFAULT_SNR else snr)
+              for snr in sorted({float(s) for s in snrs} | {DEFAULT_SNR})}
+    return pd.DataFrame([dict(snr=snr, **row)
+                         for snr, row in _sweep(profile, points, methods, seeds, vocode, jobs, "snr curve")])
+
+
 def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int | None, desc: str) -> list:
     """Train and score every (point, method, seed): points maps a label to `train_method` keywords
-    (minutes, electrodes, budget) -> [(label, row)] with the test-sentence mean of each metric.
+    (minutes, electrodes, budget) and optionally the participant's snr -> [(label, row)] with the
+    test-sentence mean of each metric.
 
     The networks train first, each into the cache, in `jobs` worker processes (`parallel.map_in_workers`),
     so their training seconds are those of a worker with cpu_count // jobs threads.
@@ -370,24 +393,30 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
     from . import parallel
 
     seeds = (seeds,) if isinstance(seeds, int) else tuple(seeds)
-    rec = participant(profile)
     ae = pretrained_autoencoder(profile) if set(methods) & set(USES_AUTOENCODER) else None
-    test = split_trials(rec)["test"]
     runs = [(label, name, seed) for label in points for name in methods for seed in seeds]
     networks = [(name, seed, points[label]) for label, name, seed in runs if name != "ridge"]
     parallel.map_in_workers(functools.partial(_train_cached, profile=profile), networks, jobs, desc)
     rows = []
     for label, name, seed in runs:
-        decoder = train_method(name, rec, profile, seed, ae, **points[label])
-        table = evaluate(decoder, keep_electrodes(test, points[label].get("electrodes")), vocode, rec,
-                         settings(profile)["griffin_lim_iters"])
+        rec, keywords = _recording_and_keywords(profile, points[label])
+        decoder = train_method(name, rec, profile, seed, ae, **keywords)
+        table = evaluate(decoder, keep_electrodes(split_trials(rec)["test"], keywords.get("electrodes")), vocode,
+                         rec, settings(profile)["griffin_lim_iters"])
         means = {m: s["mean"] for m, s in summary(table).items()}
         rows.append((label, dict(method=name, seed=seed, train_seconds=decoder.train_seconds,
                                  n_parameters=decoder.n_parameters, **means)))
     return rows
 
 
+def _recording_and_keywords(profile: str, point: dict) -> tuple:
+    """A `_sweep` point -> (the profile's participant at the point's snr, the `train_method` keywords)."""
+    keywords = dict(point)
+    return participant(profile, snr=keywords.pop("snr", None)), keywords
+
+
 def _train_cached(run: tuple, profile: str) -> None:
-    """Train (method, seed, `train_method` keywords) on the profile's participant into the cache (a `_sweep` task)."""
-    name, seed, keywords = run
-    train_method(name, participant(profile), profile, seed, **keywords)
+    """Train (method, seed, `_sweep` point) on the profile's participant into the cache (a `_sweep` task)."""
+    name, seed, point = run
+    rec, keywords = _recording_and_keywords(profile, point)
+    train_method(name, rec, profile, seed, **keywords)

@@ -93,7 +93,7 @@ def test_ceilings_bound_the_test_set(rec):
 
 
 def test_data_curve_trains_on_growing_prefixes_and_caps_at_what_exists(rec, monkeypatch):
-    monkeypatch.setattr(X, "participant", lambda profile: rec)
+    monkeypatch.setattr(X, "participant", lambda profile, snr=None: rec)
     monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
     curve = X.data_curve("smoke", minutes=(0.05, 100), methods=("ridge", "transfer"), seeds=(0, 1), jobs=1)
     assert len(curve) == 8 and set(curve["method"]) == {"ridge", "transfer"}
@@ -108,7 +108,7 @@ def test_data_curve_trains_on_growing_prefixes_and_caps_at_what_exists(rec, monk
 @pytest.mark.parametrize("budget", X.BUDGETS)
 def test_the_steps_budget_gives_less_data_the_full_runs_steps(rec, trials, tmp_path, monkeypatch, budget):
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))  # train every network here, none from an earlier test
-    monkeypatch.setattr(X, "participant", lambda profile: rec)
+    monkeypatch.setattr(X, "participant", lambda profile, snr=None: rec)
     monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
     steps, original = {}, X.train_on_trials
 
@@ -139,7 +139,7 @@ def test_keep_electrodes_cuts_columns_and_none_keeps_all(trials):
 
 
 def test_electrode_curve_trains_on_nested_subsets_and_all(rec, monkeypatch):
-    monkeypatch.setattr(X, "participant", lambda profile: rec)
+    monkeypatch.setattr(X, "participant", lambda profile, snr=None: rec)
     monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
     subsets = []
     original = X.train_method
@@ -159,6 +159,48 @@ def test_electrode_curve_trains_on_nested_subsets_and_all(rec, monkeypatch):
     assert transfer[2] < transfer[5] < transfer[8]  # the adaptor's input layer sees only the kept electrodes
     assert curve["spectrogram_r"].notna().all()
 
+
+
+def test_snr_curve_trains_on_noisier_participants_and_the_default_one(monkeypatch):
+    from n2s_lite.neuro.simulate import DEFAULT_SNR
+
+    # the same sentences and projection, ten times the noise amplitude: a participant with 1/100 of the snr
+    participants = {None: fake_recording(noise=0.3), DEFAULT_SNR / 100: fake_recording(noise=3.0)}
+    asked = []
+
+    def participant(profile, snr=None):
+        asked.append(snr)
+        return participants[snr]
+
+    monkeypatch.setattr(X, "participant", participant)
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
+    curve = X.snr_curve("smoke", snrs=(DEFAULT_SNR / 100,), methods=("ridge", "transfer"), seeds=(0, 1), jobs=1)
+    assert curve["snr"].tolist() == [DEFAULT_SNR / 100] * 4 + [DEFAULT_SNR] * 4
+    assert set(asked) == {None, DEFAULT_SNR / 100}  # the default snr is the default participant (bench's models)
+    assert curve.groupby(["snr", "method"])["seed"].apply(sorted).tolist() == [[0, 1]] * 4
+    ridge = curve[curve["method"] == "ridge"].groupby("snr")["spectrogram_r"].first()
+    assert ridge[DEFAULT_SNR / 100] < ridge[DEFAULT_SNR]  # noisier neural data, poorer decoding
+    assert curve["spectrogram_r"].notna().all()
+
+
+def test_another_snr_is_the_same_experiment_with_scaled_noise(tmp_path, monkeypatch):
+    import soundfile
+
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    for index in range(120):  # 120 sentences of 1.5 s: the stimulus part (40 %) fills 3 min, each twice
+        t = np.arange(24000) / 16000
+        audio = 0.3 * np.sin(2 * np.pi * 150 * (1 + 0.2 * index / 120) * t) + 0.01 * rng.standard_normal(t.size)
+        soundfile.write(tmp_path / f"s{index:03d}.wav", audio.astype(np.float32), 16000)
+        (tmp_path / f"s{index:03d}.txt").write_text(f"sentence number {index}")
+    corpus = f"folder:{tmp_path}"
+    default, noisy = X.participant("smoke", corpus=corpus), X.participant("smoke", corpus=corpus, snr=0.01)
+    assert noisy.metadata["snr"] == 0.01 != default.metadata["snr"]
+    assert noisy.trials.equals(default.trials) and np.array_equal(noisy.audio, default.audio)
+    assert np.array_equal(noisy.ground_truth["clean_response"], default.ground_truth["clean_response"])
+    assert not np.allclose(noisy.high_gamma, default.high_gamma)
+    assert len(list((tmp_path / "cache" / "participant").glob("*.h5"))) == 2
+    assert X.participant("smoke", corpus=corpus, snr=0.01) is noisy
 
 @pytest.mark.parametrize("method", ["mlp", "transfer"])
 def test_trained_decoders_are_cached_and_reloaded_identically(rec, trials, tmp_path, monkeypatch, method):
