@@ -2,6 +2,7 @@
 
     python scripts/calibrate_simulator.py              # seeds 0 1 2, asterisk stimuli, prints JSON
     python scripts/calibrate_simulator.py --seeds 0 --minutes 10
+    python scripts/calibrate_simulator.py --seeds 0 --snr 0.0375     # a noisier participant (notebook 07)
 
 Uses the stimulus half of the asterisk corpus (`corpora.pretraining_and_stimuli`), so the sentences are
 disjoint from the autoencoder's pre-training speech. Targets (docs/simulator.md): spectrogram correlation
@@ -49,12 +50,14 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--minutes", type=float, default=20.0)
     parser.add_argument("--corpus", default="asterisk")
+    parser.add_argument("--snr", type=float, default=None, help="response/noise variance of a gain-1 site "
+                        "(default: the simulator's calibrated DEFAULT_SNR)")
     args = parser.parse_args(argv)
     _, stimuli = corpora.pretraining_and_stimuli(corpora.load(args.corpus))
     results = []
     for seed in args.seeds:
         start = time.perf_counter()
-        rec = neuro.simulate_listening(stimuli, minutes=args.minutes, seed=seed)
+        rec = neuro.simulate_listening(stimuli, minutes=args.minutes, snr=args.snr, seed=seed)
         simulated = time.perf_counter() - start
         results.append(dict(seed=seed, minutes=rec.duration / 60, decoding=decoding_scores(rec),
                             encoding=encoding_scores(rec), simulate_seconds=round(simulated, 1),

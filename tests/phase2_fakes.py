@@ -1,4 +1,5 @@
-"""Tiny stand-ins for the phase-2 tests: a recording whose high-gamma follows its mel, a small autoencoder."""
+"""Tiny stand-ins for the phase-2 tests: a recording whose high-gamma follows its mel, a small autoencoder,
+a folder corpus of tones."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,6 +46,25 @@ def fake_recording(n_sentences: int = 24, n_electrodes: int = 8, seed: int = 0, 
     return Recording(audio=wave, high_gamma=hg.astype(np.float32),
                      electrodes=electrode_table([f"e{i}" for i in range(n_electrodes)], positions),
                      trials=trial_table(starts, ends, texts, splits)).validate("fake_recording")
+
+
+def write_tone_corpus(folder, n_sentences: int, pitch_hz: float = 150.0, name: str = "s") -> str:
+    """Write n_sentences 1.5-s tones (pitch rising by up to 20 % over the corpus) with transcripts into
+    `folder`; returns its corpus spec 'folder:PATH'. 120 of them: the stimulus part (40 %) fills 3 min, each twice."""
+    from pathlib import Path
+
+    import soundfile
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    t = np.arange(24000) / A.SAMPLE_RATE
+    for index in range(n_sentences):
+        audio = 0.3 * np.sin(2 * np.pi * pitch_hz * (1 + 0.2 * index / n_sentences) * t)
+        audio += 0.01 * rng.standard_normal(t.size)
+        soundfile.write(folder / f"{name}_{index:03d}.wav", audio.astype(np.float32), A.SAMPLE_RATE)
+        (folder / f"{name}_{index:03d}.txt").write_text(f"{name} sentence number {index}")
+    return f"folder:{folder}"
 
 
 def fake_splits(**options) -> dict:

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from phase2_fakes import fake_recording, tiny_autoencoder
+from phase2_fakes import fake_recording, tiny_autoencoder, write_tone_corpus
 
 from n2s_lite import audio as A
 from n2s_lite import decoding as D
@@ -184,16 +184,8 @@ def test_snr_curve_trains_on_noisier_participants_and_the_default_one(monkeypatc
 
 
 def test_another_snr_is_the_same_experiment_with_scaled_noise(tmp_path, monkeypatch):
-    import soundfile
-
     monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
-    rng = np.random.default_rng(0)
-    for index in range(120):  # 120 sentences of 1.5 s: the stimulus part (40 %) fills 3 min, each twice
-        t = np.arange(24000) / 16000
-        audio = 0.3 * np.sin(2 * np.pi * 150 * (1 + 0.2 * index / 120) * t) + 0.01 * rng.standard_normal(t.size)
-        soundfile.write(tmp_path / f"s{index:03d}.wav", audio.astype(np.float32), 16000)
-        (tmp_path / f"s{index:03d}.txt").write_text(f"sentence number {index}")
-    corpus = f"folder:{tmp_path}"
+    corpus = write_tone_corpus(tmp_path / "tones", 120)
     default, noisy = X.participant("smoke", corpus=corpus), X.participant("smoke", corpus=corpus, snr=0.01)
     assert noisy.metadata["snr"] == 0.01 != default.metadata["snr"]
     assert noisy.trials.equals(default.trials) and np.array_equal(noisy.audio, default.audio)
@@ -201,6 +193,7 @@ def test_another_snr_is_the_same_experiment_with_scaled_noise(tmp_path, monkeypa
     assert not np.allclose(noisy.high_gamma, default.high_gamma)
     assert len(list((tmp_path / "cache" / "participant").glob("*.h5"))) == 2
     assert X.participant("smoke", corpus=corpus, snr=0.01) is noisy
+
 
 @pytest.mark.parametrize("method", ["mlp", "transfer"])
 def test_trained_decoders_are_cached_and_reloaded_identically(rec, trials, tmp_path, monkeypatch, method):
@@ -220,19 +213,9 @@ def test_trained_decoders_are_cached_and_reloaded_identically(rec, trials, tmp_p
 
 
 def test_a_participant_can_listen_to_several_corpora(tmp_path, monkeypatch):
-    import soundfile
-
     monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
-    rng = np.random.default_rng(0)
-    for voice, pitch in (("low", 120.0), ("high", 220.0)):
-        folder = tmp_path / voice
-        folder.mkdir()
-        for index in range(80):  # 2 x 80 sentences of 1.5 s: the stimulus part (40 %) fills 3 min, each twice
-            t = np.arange(24000) / 16000
-            audio = 0.3 * np.sin(2 * np.pi * pitch * (1 + 0.1 * index / 80) * t) + 0.01 * rng.standard_normal(t.size)
-            soundfile.write(folder / f"{voice}_{index:02d}.wav", audio.astype(np.float32), 16000)
-            (folder / f"{voice}_{index:02d}.txt").write_text(f"{voice} voice sentence number {index}")
-    specs = [f"folder:{tmp_path / 'low'}", f"folder:{tmp_path / 'high'}"]
+    # 2 x 80 sentences: the stimulus part (40 %) fills 3 min, each twice
+    specs = [write_tone_corpus(tmp_path / voice, 80, pitch, voice) for voice, pitch in (("low", 120.0), ("high", 220.0))]
     rec = X.participant("smoke", corpus=specs)
     heard = {stimulus.split("_")[0] for stimulus in rec.trials["stimulus_id"]}
     assert heard == {"low", "high"}
