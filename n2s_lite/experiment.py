@@ -396,6 +396,8 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
     ae = pretrained_autoencoder(profile) if set(methods) & set(USES_AUTOENCODER) else None
     runs = [(label, name, seed) for label in points for name in methods for seed in seeds]
     networks = [(name, seed, points[label]) for label, name, seed in runs if name != "ridge"]
+    for point in points.values():  # simulate each participant here, not in every worker that needs it at once
+        _recording_and_keywords(profile, point)
     parallel.map_in_workers(functools.partial(_train_cached, profile=profile), networks, jobs, desc)
     rows = []
     for label, name, seed in runs:

@@ -30,9 +30,10 @@ KINDS = ("asterisk[:PATH]", "asterisk-LANG[:PATH]", "folder:PATH", "librispeech:
 # kind -> (loader, whether its spec takes ':PATH': "optional", "required" or "none")
 _LOADERS = {"asterisk": (load_asterisk, "optional"), "folder": (load_folder, "required"),
             "librispeech": (load_librispeech, "required"), "tts": (load_tts, "none")}
-_OTHER_LANGUAGES = {corpus_name(language): (functools.partial(load_asterisk, language=language), "optional")
-                    for language in VOICES if language != "en"}  # asterisk-es, asterisk-fr, ...
-_LOADERS.update(_OTHER_LANGUAGES)
+_OTHER_LANGUAGE_LOADERS = {  # asterisk-es, asterisk-fr, ...
+    corpus_name(language): (functools.partial(load_asterisk, language=language), "optional")
+    for language in VOICES if language != "en"}
+_LOADERS.update(_OTHER_LANGUAGE_LOADERS)
 
 
 def load(spec, **options) -> Corpus:
@@ -45,7 +46,8 @@ def load(spec, **options) -> Corpus:
         return combine(load(one, **options) for one in spec)
     kind, colon, path = spec.partition(":")
     if kind not in _LOADERS:
-        raise ValueError(f"unknown corpus {spec!r}: expected one of {', '.join(KINDS)} ({', '.join(_OTHER_LANGUAGES)})")
+        raise ValueError(f"unknown corpus {spec!r}: expected one of {', '.join(KINDS)} "
+                         f"({', '.join(_OTHER_LANGUAGE_LOADERS)})")
     loader, path_rule = _LOADERS[kind]
     if path_rule == "required" and not path:
         raise ValueError(f"corpus {spec!r} needs a folder: '{kind}:PATH'")
