@@ -160,7 +160,6 @@ def test_electrode_curve_trains_on_nested_subsets_and_all(rec, monkeypatch):
     assert curve["spectrogram_r"].notna().all()
 
 
-
 def test_snr_curve_trains_on_noisier_participants_and_the_default_one(monkeypatch):
     from n2s_lite.neuro.simulate import DEFAULT_SNR
 
