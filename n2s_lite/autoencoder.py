@@ -15,6 +15,7 @@ pretraining_and_stimuli` keeps them disjoint from the stimulus sentences of the 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -284,14 +285,19 @@ def pretrained(profile: str = "smoke", corpus: str | list[str] = "asterisk", see
                progress: bool = True) -> SpeechAutoencoder:
     """The pre-trained autoencoder for this configuration, trained once and then loaded from the cache.
 
+    Pre-training always uses every CPU core, whichever process asks for it first (a worker of
+    `parallel.map_in_workers` has fewer threads), so every caller on a machine gets the same autoencoder.
+    Keyed by the settings, the corpus, the seed, the code and where it trains (`train.compute_context`).
     An interrupted pre-training resumes from its checkpoint in the cache directory.
     """
+    threads = os.cpu_count() or 1
     config = dict(kind="speech_autoencoder", profile=profile, settings=PROFILES[profile], corpus=corpus,
-                  seed=seed, decoder=decoder, mel=A.mel_params())
+                  seed=seed, decoder=decoder, mel=A.mel_params(), compute=T.compute_context(threads=threads))
     resume = cache.cache_dir() / "autoencoder" / f"{cache.config_key(config, CODE)}.resume.pt"
 
     def build_product(path: Path) -> None:
-        model, history = pretrain(corpus, profile, seed, resume, decoder, progress)
+        with T.torch_threads(threads):
+            model, history = pretrain(corpus, profile, seed, resume, decoder, progress)
         save(model, path, history=history)
         resume.unlink(missing_ok=True)
 

@@ -162,12 +162,14 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
     epoch is one pass over the trials it trains on, so less data also means fewer gradient steps) or
     'steps' (every epoch has as many steps as a pass over all training trials: less data, same training).
     Trained networks are cached on disk, keyed by the recording's content, the method, the profile's
-    settings, the seed, the data subset, the steps per epoch and the autoencoder's weights, so `n2s bench`
-    and every notebook share them (`decoder.train_seconds` keeps the time of the training that made it).
-    Ridge is fitted directly.
+    settings, the seed, the data subset, the steps per epoch, the autoencoder's weights and where they train
+    (device and CPU threads, `train.compute_context`), so `n2s bench` and every notebook share them when
+    they would train the same network, whichever ran first (`decoder.train_seconds` keeps the time of the
+    training that made it). Ridge is fitted directly.
     """
     from . import adaptor
     from .baselines import neural
+    from .train import compute_context
 
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
@@ -195,7 +197,7 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
     module = adaptor if uses_autoencoder else neural
     config = dict(kind="decoder", method=name, settings=settings(profile), seed=seed, minutes=minutes,
                   electrodes=None if electrodes is None else [int(i) for i in electrodes],
-                  steps_per_epoch=steps_per_epoch,
+                  steps_per_epoch=steps_per_epoch, compute=compute_context(),
                   recording=_array_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
                   autoencoder=_array_digest(*[p.detach().numpy() for p in ae.state_dict().values()])
                   if uses_autoencoder else None)
@@ -335,12 +337,12 @@ def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHOD
 
     Returns one row per (minutes, method, seed) with the mean of each metric over test sentences, the
     minutes actually used (capped by the recording), the budget (`train_method`: 'epochs' or 'steps')
-    and the training seconds. seeds: an int or a sequence. The networks train first in `jobs` worker
+    and the training seconds. seeds: an int or a sequence. The runs train and score in `jobs` worker
     processes (see `_sweep`).
     """
     trials = split_trials(participant(profile))
     subsets = {k: first_minutes(trials["train"], k) for k in minutes}
-    # None: all training trials, so the model is the one `n2s bench` trains (cached)
+    # None: all training trials, so the model is the one `n2s bench` trains in its workers (cached)
     points = {k: dict(minutes=None if len(subset) == len(trials["train"]) else k, budget=budget)
               for k, subset in subsets.items()}
     available = minutes_of(trials["train"])
@@ -387,28 +389,21 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
     (minutes, electrodes, budget) and optionally the participant's snr -> [(label, row)] with the
     test-sentence mean of each metric.
 
-    The networks train first, each into the cache, in `jobs` worker processes (`parallel.map_in_workers`),
-    so their training seconds are those of a worker with cpu_count // jobs threads.
+    The runs go to `jobs` worker processes (`parallel.map_in_workers`), each trained (or loaded from the
+    cache) and scored in its worker, so their training seconds are those of a worker with cpu_count // jobs
+    threads, and a network is looked up with the thread count that trains it (`train_method`).
     """
     from . import parallel
 
     seeds = (seeds,) if isinstance(seeds, int) else tuple(seeds)
-    ae = pretrained_autoencoder(profile) if set(methods) & set(USES_AUTOENCODER) else None
-    runs = [(label, name, seed) for label in points for name in methods for seed in seeds]
-    networks = [(name, seed, points[label]) for label, name, seed in runs if name != "ridge"]
-    for point in points.values():  # simulate each participant here, not in every worker that needs it at once
+    if set(methods) & set(USES_AUTOENCODER):
+        pretrained_autoencoder(profile)  # phase 1 here, not in every worker that needs it at once
+    for point in points.values():  # likewise each participant
         _recording_and_keywords(profile, point)
-    parallel.map_in_workers(functools.partial(_train_cached, profile=profile), networks, jobs, desc)
-    rows = []
-    for label, name, seed in runs:
-        rec, keywords = _recording_and_keywords(profile, points[label])
-        decoder = train_method(name, rec, profile, seed, ae, **keywords)
-        table = evaluate(decoder, keep_electrodes(split_trials(rec)["test"], keywords.get("electrodes")), vocode,
-                         rec, settings(profile)["griffin_lim_iters"])
-        means = {m: s["mean"] for m, s in summary(table).items()}
-        rows.append((label, dict(method=name, seed=seed, train_seconds=decoder.train_seconds,
-                                 n_parameters=decoder.n_parameters, **means)))
-    return rows
+    runs = [(label, name, seed) for label in points for name in methods for seed in seeds]
+    rows = parallel.map_in_workers(functools.partial(_train_and_score, profile=profile, vocode=vocode),
+                                   [(name, seed, points[label]) for label, name, seed in runs], jobs, desc)
+    return [(label, row) for (label, _name, _seed), row in zip(runs, rows)]
 
 
 def _recording_and_keywords(profile: str, point: dict) -> tuple:
@@ -417,8 +412,14 @@ def _recording_and_keywords(profile: str, point: dict) -> tuple:
     return participant(profile, snr=keywords.pop("snr", None)), keywords
 
 
-def _train_cached(run: tuple, profile: str) -> None:
-    """Train (method, seed, `_sweep` point) on the profile's participant into the cache (a `_sweep` task)."""
+def _train_and_score(run: tuple, profile: str, vocode: bool) -> dict:
+    """Train (or load) (method, seed, `_sweep` point) on the profile's participant and score it on the
+    test trials (a `_sweep` task) -> {method, seed, train_seconds, n_parameters, mean of each metric}."""
     name, seed, point = run
     rec, keywords = _recording_and_keywords(profile, point)
-    train_method(name, rec, profile, seed, **keywords)
+    ae = pretrained_autoencoder(profile) if name in USES_AUTOENCODER else None
+    decoder = train_method(name, rec, profile, seed, ae, **keywords)
+    test = keep_electrodes(split_trials(rec)["test"], keywords.get("electrodes"))
+    table = evaluate(decoder, test, vocode, rec, settings(profile)["griffin_lim_iters"])
+    return dict(method=name, seed=seed, train_seconds=decoder.train_seconds, n_parameters=decoder.n_parameters,
+                **{m: s["mean"] for m, s in summary(table).items()})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -85,6 +86,29 @@ def fit(model: torch.nn.Module, train_loss: Callable[[torch.nn.Module, object], 
     if state["best_state"] is not None:
         model.load_state_dict(state["best_state"])
     return state["history"]
+
+
+def compute_context(device: str = "auto", threads: int | None = None) -> dict:
+    """Where a training run computes: {'device': 'cuda' | 'mps' | 'cpu', 'torch_threads': n}
+    (threads: None means torch's current thread count).
+
+    Part of the cache key of every trained product: another device or CPU thread count sums the same
+    numbers in another order and ends at another network (phase-2 runs moved by about one seed spread
+    between 1 and 2 threads), so a cache must not serve one for the other. The OpenMP environment
+    (OMP_NUM_THREADS) can move results too and is not part of it: set it the same way to compare runs.
+    """
+    return dict(device=pick_device(device), torch_threads=torch.get_num_threads() if threads is None else threads)
+
+
+@contextmanager
+def torch_threads(threads: int):
+    """Run the block with torch on `threads` CPU threads, then restore the previous count."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def learning_rate(config: TrainConfig, epoch: int) -> float:

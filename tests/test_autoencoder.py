@@ -11,6 +11,7 @@ import torch
 from n2s_lite import audio as A
 from n2s_lite import autoencoder as AE
 from n2s_lite import cli, corpora, losses
+from n2s_lite import train as T
 from n2s_lite.errors import InputError
 
 TINY = dict(latent_dim=8, stride=2, channels=16, blocks=1)
@@ -195,12 +196,15 @@ def test_pretrained_is_cached_by_configuration(monkeypatch, tmp_path):
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))
     monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1))
     monkeypatch.setattr(corpora, "load", lambda spec: synthetic_corpus())
-    calls = []
+    monkeypatch.setattr(AE.os, "cpu_count", lambda: 3)
+    threads_while_pretraining = []
     original = AE.pretrain
-    monkeypatch.setattr(AE, "pretrain", lambda *a, **k: calls.append(a) or original(*a, **k))
-    first = AE.pretrained("smoke", progress=False)
-    second = AE.pretrained("smoke", progress=False)
-    assert len(calls) == 1
+    monkeypatch.setattr(AE, "pretrain",
+                        lambda *a, **k: threads_while_pretraining.append(torch.get_num_threads()) or original(*a, **k))
+    with T.torch_threads(1):  # a worker's share of the cores asks first
+        first = AE.pretrained("smoke", progress=False)
+    second = AE.pretrained("smoke", progress=False)  # a process with other threads gets the same one
+    assert threads_while_pretraining == [3]  # every core, whoever asked
     assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
     assert not list(tmp_path.rglob("*.resume.pt"))
 

@@ -1,10 +1,15 @@
+import json
+
 import numpy as np
 import pytest
+import torch
 from phase2_fakes import fake_recording, tiny_autoencoder, write_tone_corpus
 
 from n2s_lite import audio as A
 from n2s_lite import decoding as D
 from n2s_lite import experiment as X
+from n2s_lite import parallel
+from n2s_lite.train import torch_threads
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +221,28 @@ def test_trained_decoders_are_cached_and_reloaded_identically(rec, trials, tmp_p
     assert len(list((tmp_path / "decoder").glob("*.pt"))) == 2
     fewer = X.train_method(method, rec, "smoke", seed=1, ae=ae, electrodes=[0, 3])  # so are fewer electrodes
     assert len(list((tmp_path / "decoder").glob("*.pt"))) == 3 and fewer.predict(hg[:, [0, 3]]).shape == (len(hg), 80)
+    with torch_threads(torch.get_num_threads() + 1):  # and another thread count: it sums in another order
+        X.train_method(method, rec, "smoke", seed=0, ae=ae)
+    assert len(list((tmp_path / "decoder").glob("*.pt"))) == 4
+
+
+def test_a_sweep_scores_each_network_where_it_trained(rec, tmp_path, monkeypatch):
+    # a worker has fewer threads than the main process; a network it trained must not be trained again by the
+    # main process under its own thread count (another cache key), so each run is scored in its worker
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path))
+    monkeypatch.setattr(X, "participant", lambda profile, snr=None: rec)
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
+    worker_threads = torch.get_num_threads() + 1
+
+    def in_workers(function, tasks, jobs=None, desc=""):
+        with torch_threads(worker_threads):
+            return [function(task) for task in tasks]
+
+    monkeypatch.setattr(parallel, "map_in_workers", in_workers)
+    curve = X.data_curve("smoke", minutes=(100,), methods=("mlp", "transfer"), seeds=(0, 1), jobs=2)
+    configs = [json.loads(path.read_text()) for path in (tmp_path / "decoder").glob("*.json")]
+    assert len(curve) == len(configs) == 4
+    assert {config["compute"]["torch_threads"] for config in configs} == {worker_threads}
 
 
 def test_a_participant_can_listen_to_several_corpora(tmp_path, monkeypatch):

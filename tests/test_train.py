@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from n2s_lite.train import TrainConfig, fit, learning_rate, load_payload, save_model
+from n2s_lite.train import TrainConfig, compute_context, fit, learning_rate, load_payload, save_model, torch_threads
 
 
 def _problem(seed=0):
@@ -77,3 +77,15 @@ def test_saved_model_loads_with_weights_only(tmp_path):
     payload = load_payload(path)
     assert payload["config"] == {"hidden": 8}
     assert set(payload["state_dict"]) == set(model.state_dict())
+
+
+def test_torch_threads_sets_the_count_for_the_block_and_restores_it():
+    before = torch.get_num_threads()
+    with torch_threads(before + 1):
+        assert torch.get_num_threads() == before + 1
+        assert compute_context() == dict(device=compute_context()["device"], torch_threads=before + 1)
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), torch_threads(before + 2):
+        raise RuntimeError("restored even when the block fails")
+    assert torch.get_num_threads() == before
+    assert compute_context("cpu", threads=7) == dict(device="cpu", torch_threads=7)
