@@ -370,7 +370,7 @@ def electrode_curve(profile: str = "smoke", counts=(16, 32), methods=("transfer"
 def snr_curve(profile: str = "smoke", snrs=(0.0375, 0.075), methods=("transfer", "ridge"), seeds=(0,),
               vocode: bool = False, jobs: int | None = None) -> pd.DataFrame:
     """Train each method on all training minutes of participants with stronger neural noise: one per snr in
-    snrs, and the calibrated default (`neuro.simulate.DEFAULT_SNR`: the bench's participant and models).
+    snrs, and the calibrated default (`neuro.simulate.DEFAULT_SNR`: the bench's participant).
 
     snr: response-to-noise variance of a gain-1 site. The participants differ only in the scale of their
     noise (see `participant`), so the curve shows poorer neural data for the same speech heard. Returns one
