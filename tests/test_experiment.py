@@ -186,7 +186,7 @@ def test_snr_curve_trains_on_noisier_participants_and_the_default_one(monkeypatc
     curve = X.snr_curve("smoke", snrs=(DEFAULT_SNR / 100,), methods=("ridge", "transfer"), seeds=(0, 1), jobs=1)
     assert curve["snr"].tolist() == [DEFAULT_SNR / 100] * 4 + [DEFAULT_SNR] * 4
     # every participant is made before any training (not by each worker); the default snr is the default
-    # participant, so its models are the bench's
+    # participant, the bench's
     assert events[:2] == [("participant", DEFAULT_SNR / 100), ("participant", None)]
     assert curve.groupby(["snr", "method"])["seed"].apply(sorted).tolist() == [[0, 1]] * 4
     ridge = curve[curve["method"] == "ridge"].groupby("snr")["spectrogram_r"].first()
