@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from . import decoding as D
 from . import experiment as X
 from . import parallel
 from .adaptor import parameter_counts
@@ -92,7 +93,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
                                                          + run.pop(f"{stage}_wall_seconds"), 3)
     results = dict(
         profile=profile, seeds=list(seeds), settings=options, corpora=corpora,
-        lag_window_frames=[X.D.LAGS[0], X.D.LAGS[-1]],
+        lag_window_frames=[D.LAGS[0], D.LAGS[-1]],
         data=_data_facts(rec), methods={name: dict(seeds=per_seed, across_seeds=_across_seeds(per_seed))
                                         for name, per_seed in runs.items()},
         margins=_margins(runs) if "transfer" in runs else {},
@@ -159,7 +160,7 @@ def _inference_parameters(decoder) -> int:
     if hasattr(network, "adaptor"):
         counts = parameter_counts(decoder)
         return counts["adaptor"] + counts["decoder"]
-    return X.D.n_parameters(network)
+    return D.n_parameters(network)
 
 
 def _across_seeds(per_seed: dict) -> dict:

@@ -10,71 +10,28 @@ Fairness rules (every method): the same training/validation/test trials and the 
 t - 400 ms .. t), hyper-parameters chosen on validation trials only (ridge penalty; early stopping of the
 networks, which share one optimisation budget `TrainingSettings`), the same vocoder (`audio.griffin_lim`)
 and the same metrics on the same test sentences. Test trials are touched only by `evaluate`.
+
+How each method is trained lives in `methods` (its names are re-exported here, so notebooks need only this
+module): a trained decoder's cache key follows that code, not the scoring and sweeps below.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
-import time
 
 import numpy as np
 import pandas as pd
 
 from . import audio as A
-from . import cache, data, metrics
-from . import decoding as D
+from . import cache, metrics
+from .methods import (BUDGETS, CORPUS, METHODS, PROFILES, USES_AUTOENCODER, corpus_spec,  # noqa: F401
+                      first_minutes, keep_electrodes, minutes_of, pretrained_autoencoder, settings, split_trials,
+                      train_method, train_on_trials, training_settings)
 
-CORPUS = "asterisk"
-METHODS = ("transfer", "transfer_causal", "ridge", "mlp", "lstm_cnn", "scratch")
-USES_AUTOENCODER = ("transfer", "transfer_causal", "scratch")  # methods built on the phase-1 model
-BUDGETS = ("epochs", "steps")  # how a network's gradient steps scale with its training minutes (`train_method`)
 METRICS = ("spectrogram_r", "flattened_r", "mcd_db", "stoi", "estoi", "top1", "top5")
 MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms after silence removal
 
-PROFILES = {
-    # minutes of simulated listening, electrodes, training seeds of the bench, autoencoder profile, the
-    # optimisation budget shared by every network, network sizes, phase-2 loss weights (`adaptor.LossWeights`),
-    # Griffin-Lim iterations, held-out utterances for the autoencoder's resynthesis quality
-    "smoke": dict(
-        minutes=3.0, n_electrodes=32, seeds=(0,), autoencoder="smoke",
-        training=dict(window=128, batch_size=8, max_epochs=3, patience=2, schedule="cosine"),
-        adaptor=dict(channels=24, hidden=32), loss=dict(), mlp=dict(hidden=64), lstm_cnn=dict(channels=24, hidden=32),
-        griffin_lim_iters=8, autoencoder_test_utterances=4),
-    "standard": dict(
-        minutes=20.0, n_electrodes=64, seeds=(0, 1, 2), autoencoder="standard",
-        # cosine decay and patience 10 chosen on validation trials (transfer 0.644 +- 0.008 vs 0.637 +- 0.018
-        # with a constant rate and patience 5, MLP 0.629 +- 0.002 vs 0.617 +- 0.002; 3 seeds)
-        training=dict(window=200, batch_size=16, max_epochs=30, patience=10, schedule="cosine"),
-        # latent alignment off: validation spectrogram r 0.641 without it vs 0.632 (weight 0.3), seed 0;
-        # intelligibility weight 0.2: validation ESTOI 0.231 vs 0.165 without, r 0.642 vs 0.645 (seeds 0/1)
-        adaptor=dict(channels=64, hidden=96), loss=dict(latent=0.0, intelligibility=0.2), mlp=dict(hidden=256),
-        # 16 Griffin-Lim iterations: ESTOI of the true test mels 0.908 vs 0.915 with 32 (bench ceilings), at half
-        # the vocoding time of the ~1000 waveforms a bench scores
-        lstm_cnn=dict(channels=64, hidden=96), griffin_lim_iters=16, autoencoder_test_utterances=40),
-    "full": dict(
-        minutes=20.0, n_electrodes=64, seeds=(0, 1, 2, 3, 4), autoencoder="full",
-        training=dict(window=300, batch_size=32, max_epochs=200, patience=20, lr=1e-3, schedule="cosine"),
-        adaptor=dict(channels=128, hidden=256), loss=dict(), mlp=dict(hidden=512),
-        lstm_cnn=dict(channels=128, hidden=256), griffin_lim_iters=64, autoencoder_test_utterances=None),
-}
-
-
-def settings(profile: str) -> dict:
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
-    return PROFILES[profile]
-
 
 # --------------------------------------------------------------------------------------------------- data
-def corpus_spec(specs):
-    """A corpus spec as the functions below take it: one spec stays a string (so the default corpus keeps its
-    cache keys), several become a tuple (hashable, for the in-process caches). 'asterisk', ['a', 'b'] -> ('a', 'b')."""
-    if isinstance(specs, str):
-        return specs
-    specs = tuple(specs)
-    return specs[0] if len(specs) == 1 else specs
-
-
 def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS, snr: float | None = None):
     """The simulated participant of a profile: listening to the stimulus half of `corpus` (a spec or a sequence
     of specs, see `corpus_spec`; the default corpus makes the default participant).
@@ -104,135 +61,6 @@ def _participant(profile: str, seed: int, corpus, snr: float | None):
         io.save(rec, path, overwrite=True)
 
     return io.load(cache.cached("participant", config, simulate, code=("corpora", "neuro", "io")))
-
-
-def split_trials(rec) -> dict:
-    """{'train', 'val', 'test'} -> list of `data.Trial`, z-scored with training statistics only."""
-    stats = data.neural_stats(rec)
-    return {split: data.trial_arrays(rec, split, stats) for split in ("train", "val", "test")}
-
-
-def minutes_of(trials: list) -> float:
-    """Minutes of frames the trials hold."""
-    return sum(len(t.mel) for t in trials) / A.FRAME_RATE / 60
-
-
-def first_minutes(trials: list, minutes: float) -> list:
-    """The first trials (in recording order) holding up to `minutes` of frames (at least one trial)."""
-    budget = minutes * 60 * A.FRAME_RATE
-    lengths = np.cumsum([len(t.mel) for t in sorted(trials, key=lambda t: t.start)])
-    return sorted(trials, key=lambda t: t.start)[: max(1, int(np.searchsorted(lengths, budget, side="right")))]
-
-
-# ------------------------------------------------------------------------------------------------ methods
-def training_settings(profile: str, steps_per_epoch: int | None = None) -> D.TrainingSettings:
-    """The profile's optimisation budget; steps_per_epoch: gradient steps per epoch (None: one pass over the data)."""
-    return D.TrainingSettings(**settings(profile)["training"], steps_per_epoch=steps_per_epoch)
-
-
-def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", seed: int = 0, ae=None,
-                    steps_per_epoch: int | None = None):
-    """Train method `name` (one of METHODS) on Trial lists -> decoder with .predict(hg) -> (T, 80) and .n_parameters.
-
-    steps_per_epoch: gradient steps per epoch of the networks (None: one pass over `train`'s frames).
-    """
-    from .adaptor import LossWeights, train_adaptor
-    from .baselines import RidgeDecoder
-    from .baselines.neural import train_baseline
-
-    options = settings(profile)
-    if name == "ridge":
-        return RidgeDecoder(lags=D.LAGS).fit(train, val)
-    if name in ("mlp", "lstm_cnn"):
-        return train_baseline(name, train, val, training_settings(profile, steps_per_epoch), seed, **options[name])
-    if name in USES_AUTOENCODER:
-        ae = ae if ae is not None else pretrained_autoencoder(profile)
-        return train_adaptor(ae, train, val, training_settings(profile, steps_per_epoch), seed,
-                             causal=name == "transfer_causal",
-                             pretrained=name != "scratch", weights=LossWeights(**options["loss"]), **options["adaptor"])
-    raise ValueError(f"method must be one of {METHODS}, got {name!r}")
-
-
-def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None, minutes: float | None = None,
-                 electrodes=None, budget: str = "epochs"):
-    """Train method `name` on `rec`'s training trials, validation on its val trials.
-
-    minutes: only the first `minutes` of training trials; electrodes: only these columns of the good
-    electrodes (`keep_electrodes`). budget, how a network's training scales with `minutes`: 'epochs' (an
-    epoch is one pass over the trials it trains on, so less data also means fewer gradient steps) or
-    'steps' (every epoch has as many steps as a pass over all training trials: less data, same training).
-    Trained networks are cached on disk, keyed by the recording's content, the method, the profile's
-    settings, the seed, the data subset, the steps per epoch, the autoencoder's weights and where they train
-    (device and CPU threads, `train.compute_context`), so `n2s bench` and every notebook share them when
-    they would train the same network, whichever ran first (`decoder.train_seconds` keeps the time of the
-    training that made it). Ridge is fitted directly.
-    """
-    from . import adaptor
-    from .baselines import neural
-    from .train import compute_context
-
-    if budget not in BUDGETS:
-        raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
-    trials = {split: keep_electrodes(items, electrodes) for split, items in split_trials(rec).items()}
-    train = trials["train"] if minutes is None else first_minutes(trials["train"], minutes)
-    steps_per_epoch = None  # one pass over `train`; the same as 'steps' when training on all trials
-    if budget == "steps" and len(train) < len(trials["train"]):
-        training = training_settings(profile)
-        steps_per_epoch = D.one_pass_steps(sum(len(t.mel) for t in trials["train"]), training.window,
-                                           training.batch_size)
-
-    def fit():
-        started = time.perf_counter()
-        decoder = train_on_trials(name, train, trials["val"], profile, seed, ae, steps_per_epoch)
-        decoder.train_seconds = time.perf_counter() - started
-        return decoder
-
-    if name not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {name!r}")
-    if name == "ridge":
-        return fit()
-    uses_autoencoder = name in USES_AUTOENCODER
-    if uses_autoencoder and ae is None:
-        ae = pretrained_autoencoder(profile)
-    module = adaptor if uses_autoencoder else neural
-    config = dict(kind="decoder", method=name, settings=settings(profile), seed=seed, minutes=minutes,
-                  electrodes=None if electrodes is None else [int(i) for i in electrodes],
-                  steps_per_epoch=steps_per_epoch, compute=compute_context(),
-                  recording=_array_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
-                  autoencoder=_array_digest(*[p.detach().numpy() for p in ae.state_dict().values()])
-                  if uses_autoencoder else None)
-    return module.load(cache.cached("decoder", config, lambda path: module.save(fit(), path), suffix=".pt",
-                                    code=("experiment",)))
-
-
-def keep_electrodes(trials: list, electrodes=None) -> list:
-    """Trials with hg (T, E_good) cut to the given column indices (None: all of them)."""
-    if electrodes is None:
-        return trials
-    columns = list(electrodes)
-    return [dataclasses.replace(t, hg=t.hg[:, columns]) for t in trials]
-
-
-def _array_digest(*parts) -> str:
-    """sha256 of arrays / bytes, to key cached products by the data they were made from."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part if isinstance(part, bytes) else np.ascontiguousarray(part).tobytes())
-    return digest.hexdigest()[:16]
-
-
-def pretrained_autoencoder(profile: str = "smoke", corpus=CORPUS):
-    """Phase 1 for this profile (cached): trained on the pre-training half of `corpus` only (see `corpus_spec`).
-
-    The halves are decided per sentence by a hash, so a sentence on the stimulus side of one corpus is on it in
-    every corpus: pre-training and stimuli stay disjoint even when they come from different corpora."""
-    from . import autoencoder
-
-    return autoencoder.pretrained(settings(profile)["autoencoder"], corpus=corpus_spec(corpus), seed=0,
-                                  progress=False)
-
 
 # ------------------------------------------------------------------------------------------------ metrics
 def reference_audio(rec, trial) -> np.ndarray:

@@ -16,7 +16,7 @@ sentences per seed. Each seed appends one JSON line to --out.
         --pretrain-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru \
         --stimulus-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru
 
---set changes the experiment profile (`experiment.PROFILES`: training, adaptor, loss, mlp, lstm_cnn, ...),
+--set changes the experiment profile (`methods.PROFILES`: training, adaptor, loss, mlp, lstm_cnn, ...),
 --autoencoder-set the phase-1 profile (`autoencoder.PROFILES`); a changed autoencoder is pre-trained once
 and cached like the default one. Runs use one CPU thread (--threads), as the README's numbers did; set
 OMP_NUM_THREADS to the same number, as above: the variable alone changes the order of floating-point sums
@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from n2s_lite import autoencoder, experiment
+from n2s_lite import autoencoder, experiment, methods
 
 VARIANT = "variant"  # the profile name the changed settings are registered under, in this process only
 
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("name", help="a label for this variant, stored with every result line")
     parser.add_argument("--method", default="transfer", choices=experiment.METHODS)
-    parser.add_argument("--profile", default="standard", choices=sorted(experiment.PROFILES))
+    parser.add_argument("--profile", default="standard", choices=sorted(methods.PROFILES))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="experiment profile changes")
     parser.add_argument("--autoencoder-set", nargs="+", default=[], metavar="KEY=VALUE",
@@ -103,7 +103,7 @@ def main(argv=None) -> int:
         autoencoder.PROFILES[VARIANT] = with_changes(autoencoder.PROFILES[ae_profile], args.autoencoder_set,
                                                      "autoencoder")
         ae_profile = VARIANT
-    experiment.PROFILES[VARIANT] = {**settings, "autoencoder": ae_profile}
+    methods.PROFILES[VARIANT] = {**settings, "autoencoder": ae_profile}
     ae = (autoencoder.pretrained(ae_profile, corpus=experiment.corpus_spec(args.pretrain_corpus), seed=0)
           if args.method in experiment.USES_AUTOENCODER else None)
     rec = experiment.participant(args.profile, corpus=experiment.corpus_spec(args.stimulus_corpus))

@@ -34,6 +34,20 @@ def test_editing_a_module_changes_only_the_fingerprints_that_import_it(package_c
     assert after[("experiment",)] != before[("experiment",)]
 
 
+def test_scoring_code_does_not_key_trained_decoders(package_copy):
+    """Trained decoders are keyed by `methods` (what trains them), so editing the evaluation in `experiment`
+    keeps them, while editing the training loop or an adaptor re-trains them."""
+    before = cache.code_fingerprint("methods")
+    _edit(package_copy / "experiment.py")
+    cache.code_fingerprint.cache_clear()
+    assert cache.code_fingerprint("methods") == before
+    for trains_them in ("train.py", "adaptor.py"):
+        _edit(package_copy / trains_them)
+        cache.code_fingerprint.cache_clear()
+        assert cache.code_fingerprint("methods") != before
+        before = cache.code_fingerprint("methods")
+
+
 def test_an_edit_deep_in_the_import_graph_reaches_the_product(package_copy):
     before = cache.code_fingerprint("autoencoder")
     _edit(package_copy / "synth" / "core.py")  # autoencoder -> synthesizer -> synth.decoder -> synth.core

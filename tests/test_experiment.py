@@ -8,7 +8,7 @@ from phase2_fakes import fake_recording, tiny_autoencoder, write_tone_corpus
 from n2s_lite import audio as A
 from n2s_lite import decoding as D
 from n2s_lite import experiment as X
-from n2s_lite import parallel
+from n2s_lite import methods, parallel
 from n2s_lite.train import torch_threads
 
 
@@ -76,7 +76,7 @@ def test_every_method_trains_on_train_and_val_only_and_predicts_mels(rec, trials
         seen.extend(t.stimulus_id for t in train + val)
         return original(name, train, val, *args, **kwargs)
 
-    monkeypatch.setattr(X, "train_on_trials", spy)
+    monkeypatch.setattr(methods, "train_on_trials", spy)
     decoder = X.train_method(method, rec, "smoke", seed=0, ae=tiny_autoencoder())
     assert not set(seen) & {t.stimulus_id for t in trials["test"]}
     assert decoder.n_parameters > 0
@@ -121,7 +121,7 @@ def test_the_steps_budget_gives_less_data_the_full_runs_steps(rec, trials, tmp_p
         steps[len(train)] = steps_per_epoch
         return original(name, train, val, profile, seed, ae, steps_per_epoch)
 
-    monkeypatch.setattr(X, "train_on_trials", spy)
+    monkeypatch.setattr(methods, "train_on_trials", spy)
     curve = X.data_curve("smoke", minutes=(0.05, 100), methods=("transfer",), budget=budget, jobs=1)
     assert curve["budget"].eq(budget).all() and len(steps) == 2
     window, batch = (X.settings("smoke")["training"][k] for k in ("window", "batch_size"))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from n2s_lite import autoencoder, experiment
+from n2s_lite import autoencoder, experiment, methods
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "validation_runs.py"
 
@@ -16,7 +16,7 @@ def script(monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     # the script registers its variant profile; keep that out of the other tests
-    monkeypatch.setattr(experiment, "PROFILES", dict(experiment.PROFILES))
+    monkeypatch.setattr(profiles, "PROFILES", dict(methods.PROFILES))
     monkeypatch.setattr(autoencoder, "PROFILES", dict(autoencoder.PROFILES))
     return module
 
