@@ -16,7 +16,7 @@ def script(monkeypatch):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     # the script registers its variant profile; keep that out of the other tests
-    monkeypatch.setattr(profiles, "PROFILES", dict(methods.PROFILES))
+    monkeypatch.setattr(methods, "PROFILES", dict(methods.PROFILES))
     monkeypatch.setattr(autoencoder, "PROFILES", dict(autoencoder.PROFILES))
     return module
 
