@@ -8,10 +8,11 @@ across-seed standard deviations); the ceilings; the autoencoder's resynthesis qu
 speech; the corpora of phase 1 and of the stimuli; wall time per stage; the schedule; the machine and the
 versions.
 
-Schedule. The participant, phase 1, the ceilings and the first seed of "transfer" run one after the
-other with every CPU thread, so that run's training time is phase 2 alone on the machine. The other
-(method, seed) runs are independent: they go, longest first, to `jobs` worker processes with
-cpu_count // jobs threads each (`parallel`: about 1.4x sooner on 2 cores than one after the other).
+Schedule. The participant, phase 1, the ceilings and a timing run of phase 2 (the first seed of
+"transfer", trained by itself with every CPU thread: `phase2_alone`) run one after the other. Then every
+(method, seed) run of the table goes, longest first, to `jobs` worker processes with cpu_count // jobs
+threads each (`parallel`: about 1.4x sooner on 2 cores than one after the other), so all of them train
+with the same threads, as the notebooks' curves do, and the curves' full-data points are the table's runs.
 Stage seconds of the runs are summed over runs, so they can add up to more than the wall time ("total").
 """
 from __future__ import annotations
@@ -80,12 +81,11 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         with clock.stage("autoencoder_quality"):
             quality = X.autoencoder_quality(ae, options["autoencoder_test_utterances"], n_iter, cpus,
                                             corpus=corpora["pretrain"])
-        tasks = _tasks(methods, seeds)
-        alone = [task for task in tasks if task == ("transfer", seeds[0])]
         one_run = functools.partial(run_task, profile=profile, corpora=corpora)
-        done = {task: one_run(task) for task in alone}
-        rest = [task for task in tasks if task not in done]
-        done.update(zip(rest, parallel.map_in_workers(one_run, rest, jobs, desc="bench runs")))
+        with clock.stage("phase2_alone"):  # the phase-2 time target: one adaptor alone on every core
+            phase2_alone = _timed_alone(one_run(("transfer", seeds[0]))) if "transfer" in methods else None
+        tasks = _tasks(methods, seeds)
+        done = dict(zip(tasks, parallel.map_in_workers(one_run, tasks, jobs, desc="bench runs")))
         runs = _assemble(done, methods, seeds)
         for (name, _seed), run in done.items():
             for stage in ("train", "evaluate"):
@@ -99,8 +99,8 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         margins=_margins(runs) if "transfer" in runs else {},
         ceilings={name: X.summary(table) for name, table in ceilings.groupby("ceiling")},
         autoencoder_resynthesis=X.summary(quality, ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")),
-        stage_seconds=clock.seconds,
-        schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs), alone=alone),
+        stage_seconds=clock.seconds, phase2_alone=phase2_alone,
+        schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),
         machine=_machine(), versions=_versions())
     write_json(results, out)
     return results
@@ -150,6 +150,14 @@ def run_task(task: tuple[str, int], profile: str, corpora: dict) -> dict:
                 train_seconds=round(decoder.train_seconds, 3), threads=torch.get_num_threads(),
                 epochs=len(getattr(decoder, "history", [])) or None,
                 train_wall_seconds=trained - started, evaluate_wall_seconds=time.perf_counter() - trained)
+
+
+def _timed_alone(run: dict) -> dict:
+    """What the phase-2 timing run reports: transfer's first seed trained alone with every thread. It is not
+    one of the table's runs, which all train in the workers with the same threads (so that they are the
+    networks the notebooks' curves train too); another thread count ends at another network."""
+    return dict(method="transfer", train_seconds=run["train_seconds"], threads=run["threads"],
+                epochs=run["epochs"], means=run["means"])
 
 
 def _inference_parameters(decoder) -> int:
@@ -202,7 +210,10 @@ def _data_facts(rec) -> dict:
 
 
 def _machine() -> dict:
-    return dict(cpu_count=os.cpu_count(), platform=platform.platform(), processor=platform.processor(),
+    from .reproduce import cpu_capability
+
+    return dict(cpu_count=os.cpu_count(), cpu_capability=cpu_capability(), platform=platform.platform(),
+                processor=platform.processor(),
                 omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
 
 

@@ -166,7 +166,8 @@ def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict) -> di
     results = {path.stem: _read_json(path) for path in sorted(figures_dir.glob("results_*.json"))}
     manifest = dict(
         profile=profile, seed=seed, commit=git_commit(figures_dir), device=pick_device(),
-        python=platform.python_version(), platform=platform.platform(), packages=package_versions(),
+        cpu_capability=cpu_capability(), python=platform.python_version(), platform=platform.platform(),
+        packages=package_versions(),
         notebook_seconds=dict(sorted(wall_times.items())),
         figures=sorted(p.name for p in figures_dir.iterdir() if p.name.startswith("fig")),
         results_table=results.get("results_06", {}).get("results", {}).get("table"),
@@ -207,3 +208,11 @@ def package_versions() -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def cpu_capability() -> str:
+    """The vector instructions torch's CPU kernels use on this machine ('AVX512', 'AVX2', ...). Kernels for
+    another instruction set sum in another order, so the same seed trains slightly different networks there."""
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability()

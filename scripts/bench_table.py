@@ -26,11 +26,13 @@ def main(path: str) -> None:
     for name, ceiling in bench["ceilings"].items():
         print(f"| ceiling: {name} | | " + " | ".join(f"{ceiling[c]['mean']:.3f}" if c in ceiling else "" for c in COLUMNS)
               + " | |")
-    schedule = bench.get("schedule")
-    if schedule and schedule["jobs"] > 1:
-        print(f"\nTraining s: mean over seeds. {', '.join(f'{n} seed {s}' for n, s in schedule['alone'])} trained alone "
-              f"on all {bench['machine']['cpu_count']} cores; every other run in one of {schedule['jobs']} worker processes "
-              f"with {schedule['threads_per_job']} thread(s) each, side by side.")
+    schedule, alone = bench["schedule"], bench.get("phase2_alone")
+    print(f"\nTraining s: mean over seeds; every run trained in one of {schedule['jobs']} worker processes with "
+          f"{schedule['threads_per_job']} thread(s) each, side by side.")
+    if alone:
+        print(f"Phase 2 alone (transfer seed {bench['seeds'][0]} trained again by itself on {alone['threads']} threads, "
+              f"the time target's run; not in the table): {alone['train_seconds']:.0f} s, {alone['epochs']} epochs, "
+              f"spectrogram_r {alone['means']['spectrogram_r']:.3f}, ESTOI {alone['means']['estoi']:.3f}.")
     print("\nMargins of `transfer` (difference of across-seed means; spread = larger across-seed std):\n")
     print("| vs | spectrogram_r margin (spread) | ESTOI margin (spread) |")
     print("|---|---|---|")

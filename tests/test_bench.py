@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from phase2_fakes import fake_recording, tiny_autoencoder
 
-from n2s_lite import bench
+from n2s_lite import bench, reproduce
 from n2s_lite import experiment as X
 from n2s_lite.cli import main
 
@@ -40,11 +40,13 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     assert 0 < r["autoencoder_resynthesis"]["estoi"]["n"]
     assert {"participant", "autoencoder", "ceilings", "total", "train/transfer"} <= set(r["stage_seconds"])
     assert r["machine"]["cpu_count"] >= 1 and r["versions"]["packages"]["torch"] and r["versions"]["n2s_lite"]
+    assert r["machine"]["cpu_capability"] == reproduce.cpu_capability()
     assert r["corpora"] == {"pretrain": "asterisk", "stimuli": "asterisk"}
-    # the first transfer run is timed alone with every thread; the others ran in the profile's workers
-    assert r["schedule"]["alone"] == [["transfer", r["seeds"][0]]]
-    assert r["methods"]["transfer"]["seeds"][str(r["seeds"][0])]["threads"] == r["machine"]["cpu_count"]
-    assert r["methods"]["mlp"]["seeds"][str(r["seeds"][0])]["threads"] == r["schedule"]["threads_per_job"]
+    # phase 2 is timed alone with every thread; every run of the table trained in the profile's workers
+    assert r["phase2_alone"]["threads"] == r["machine"]["cpu_count"] and r["phase2_alone"]["train_seconds"] > 0
+    assert set(r["phase2_alone"]["means"]) == set(X.METRICS) and "phase2_alone" in r["stage_seconds"]
+    for name in ("transfer", "mlp"):
+        assert r["methods"][name]["seeds"][str(r["seeds"][0])]["threads"] == r["schedule"]["threads_per_job"]
 
 
 def _run(spectrogram_r, estoi):

@@ -131,6 +131,7 @@ def test_reproduce_runs_notebooks_and_writes_the_manifest(tmp_path):
     assert manifest["results_table"] == [{"method": "m", "seed": 7}]
     assert set(manifest["notebook_seconds"]) == {"01_first.ipynb", "06_table.ipynb"}
     assert manifest["packages"]["n2s-lite"] is not None
+    assert manifest["cpu_capability"] in {"DEFAULT", "VSX", "Z VECTOR", "NO AVX", "AVX2", "AVX512", "SVE256"}
     assert "fig01_line.png" in manifest["figures"]
 
 
