@@ -1,0 +1,93 @@
+"""n2s_lite.methods: the trials each method trains on, the training of every method, and its cache."""
+import numpy as np
+import pytest
+import torch
+from phase2_fakes import fake_recording, tiny_autoencoder
+
+from n2s_lite import audio as A
+from n2s_lite import methods as M
+from n2s_lite.train import torch_threads
+
+
+@pytest.fixture(scope="module")
+def rec():
+    return fake_recording()
+
+
+@pytest.fixture(scope="module")
+def trials(rec):
+    return M.split_trials(rec)
+
+
+def test_splits_are_disjoint_by_sentence(trials):
+    ids = {split: {t.stimulus_id for t in ts} for split, ts in trials.items()}
+    assert not ids["test"] & (ids["train"] | ids["val"]) and not ids["val"] & ids["train"]
+
+
+def test_first_minutes_takes_a_prefix_within_the_budget(trials):
+    train = trials["train"]
+    minutes = sum(len(t.mel) for t in train[:5]) / A.FRAME_RATE / 60 + 1e-9
+    chosen = M.first_minutes(train, minutes)
+    assert [t.start for t in chosen] == sorted(t.start for t in train)[:5]
+    assert len(M.first_minutes(train, 1e-6)) == 1
+
+
+@pytest.mark.parametrize("method", M.METHODS)
+def test_every_method_trains_on_train_and_val_only_and_predicts_mels(rec, trials, method, monkeypatch):
+    seen = []
+    original = M.train_on_trials
+
+    def spy(name, train, val, *args, **kwargs):
+        seen.extend(t.stimulus_id for t in train + val)
+        return original(name, train, val, *args, **kwargs)
+
+    monkeypatch.setattr(M, "train_on_trials", spy)
+    decoder = M.train_method(method, rec, "smoke", seed=0, ae=tiny_autoencoder())
+    assert not set(seen) & {t.stimulus_id for t in trials["test"]}
+    assert decoder.n_parameters > 0
+    assert decoder.predict(trials["test"][0].hg).shape == trials["test"][0].mel.shape
+
+
+def test_unknown_method_and_profile_are_rejected(trials):
+    with pytest.raises(ValueError, match="method"):
+        M.train_on_trials("svm", trials["train"], trials["val"])
+    with pytest.raises(ValueError, match="profile"):
+        M.settings("huge")
+
+
+def test_unknown_budget_is_rejected(rec):
+    with pytest.raises(ValueError, match="budget"):
+        M.train_method("mlp", rec, "smoke", budget="hours")
+
+
+def test_keep_electrodes_cuts_columns_and_none_keeps_all(trials):
+    train = trials["train"]
+    kept = M.keep_electrodes(train, [5, 1])
+    assert all(np.array_equal(k.hg, t.hg[:, [5, 1]]) and k.mel is t.mel for k, t in zip(kept, train))
+    assert M.keep_electrodes(train, None) is train
+
+
+@pytest.mark.parametrize("method", ["mlp", "transfer"])
+def test_trained_decoders_are_cached_and_reloaded_identically(rec, trials, tmp_path, monkeypatch, method):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path))
+    ae = tiny_autoencoder()
+    first = M.train_method(method, rec, "smoke", seed=0, ae=ae)
+    cached = list((tmp_path / "decoder").glob("*.pt"))
+    again = M.train_method(method, rec, "smoke", seed=0, ae=ae)
+    assert len(cached) == 1 and list((tmp_path / "decoder").glob("*.pt")) == cached
+    hg = trials["test"][0].hg
+    assert np.array_equal(first.predict(hg), again.predict(hg))
+    assert again.train_seconds == first.train_seconds > 0 and again.history == first.history
+    M.train_method(method, rec, "smoke", seed=1, ae=ae)  # another seed is another product
+    assert len(list((tmp_path / "decoder").glob("*.pt"))) == 2
+    fewer = M.train_method(method, rec, "smoke", seed=1, ae=ae, electrodes=[0, 3])  # so are fewer electrodes
+    assert len(list((tmp_path / "decoder").glob("*.pt"))) == 3 and fewer.predict(hg[:, [0, 3]]).shape == (len(hg), 80)
+    with torch_threads(torch.get_num_threads() + 1):  # and another thread count: it sums in another order
+        M.train_method(method, rec, "smoke", seed=0, ae=ae)
+    assert len(list((tmp_path / "decoder").glob("*.pt"))) == 4
+
+
+def test_corpus_spec_keeps_one_spec_a_string_and_makes_several_a_tuple():
+    # one spec must stay a string: the default participant's and autoencoder's cache keys hold one
+    assert M.corpus_spec("asterisk") == M.corpus_spec(["asterisk"]) == "asterisk"
+    assert M.corpus_spec(["asterisk", "tts"]) == ("asterisk", "tts")
