@@ -1,0 +1,46 @@
+"""Print the README's tables of notebook 7's curves (markdown) from its results file.
+
+    python scripts/curve_tables.py figures/results_07.json
+
+One table per curve (minutes of neural data, the steps budget, electrodes, neural snr): for each method and
+point, the mean ± sample standard deviation over training seeds (as notebook 7 shows them) of the test-sentence means of spectrogram_r and,
+where the curve was vocoded, ESTOI.
+"""
+import json
+import sys
+
+import pandas as pd
+
+CURVES = (("minutes", "minutes", "data curve (epochs budget): minutes of training data"),
+          ("minutes_steps_budget", "minutes", "data curve, steps budget: minutes of training data"),
+          ("electrodes", "electrodes", "electrode curve: good electrodes"),
+          ("snr", "snr", "snr curve: response-to-noise variance of a gain-1 site"))
+
+
+def cell(values: pd.Series) -> str:
+    return f"{values.mean():.3f}" if len(values) < 2 else f"{values.mean():.3f} ± {values.std():.3f}"
+
+
+def table(rows: list, point: str) -> str:
+    """Markdown: one row per method, one column per (point, metric)."""
+    frame = pd.DataFrame(rows)
+    metrics = [m for m in ("spectrogram_r", "estoi") if m in frame]
+    points = sorted(frame[point].unique())
+    header = [f"{p} {m}" for p in points for m in metrics]
+    lines = ["| method | " + " | ".join(header) + " |", "|---|" + "---|" * len(header)]
+    for method, runs in frame.groupby("method", sort=False):
+        cells = [cell(runs[runs[point] == p][m]) for p in points for m in metrics]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(path: str) -> None:
+    results = json.load(open(path))["results"]
+    for key, point, title in CURVES:
+        if key in results:
+            print(f"\n{title} (mean ± std over training seeds; ridge does not depend on the seed)\n")
+            print(table(results[key], point))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

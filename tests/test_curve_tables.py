@@ -1,0 +1,29 @@
+"""scripts/curve_tables.py: the README's tables of notebook 7's curves."""
+import importlib.util
+import json
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "curve_tables.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("curve_tables", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_curve_becomes_one_row_per_method_with_mean_and_spread_per_point(tmp_path, capsys):
+    rows = [dict(minutes=m, method=name, seed=seed, spectrogram_r=r, estoi=e)
+            for m, name, seed, r, e in [(1, "transfer", 0, 0.50, 0.20), (1, "transfer", 1, 0.52, 0.24),
+                                        (5, "transfer", 0, 0.60, 0.30), (5, "transfer", 1, 0.60, 0.30),
+                                        (1, "ridge", 0, 0.40, 0.10), (5, "ridge", 0, 0.45, 0.12)]]
+    path = tmp_path / "results_07.json"
+    path.write_text(json.dumps(dict(results=dict(minutes=rows))))
+    _script().main(str(path))
+    lines = capsys.readouterr().out.splitlines()
+    assert "| method | 1 spectrogram_r | 1 estoi | 5 spectrogram_r | 5 estoi |" in lines
+    # sample standard deviation over the two seeds: 0.02 / sqrt(2) = 0.014
+    assert "| transfer | 0.510 ± 0.014 | 0.220 ± 0.028 | 0.600 ± 0.000 | 0.300 ± 0.000 |" in lines
+    assert "| ridge | 0.400 | 0.100 | 0.450 | 0.120 |" in lines  # one run: no spread to show
+    assert not any("electrode" in line for line in lines)  # curves absent from the file are left out
