@@ -27,7 +27,9 @@ def main(path: str) -> None:
         print(f"| ceiling: {name} | | " + " | ".join(f"{ceiling[c]['mean']:.3f}" if c in ceiling else "" for c in COLUMNS)
               + " | |")
     schedule, alone = bench["schedule"], bench.get("phase2_alone")
-    print(f"\nTraining s: mean over seeds; every run trained in one of {schedule['jobs']} worker processes with "
+    earlier = ", ".join(f"{n} seed {s}" for n, s in schedule.get("alone", []))  # JSON of a bench before b65529d
+    print(f"\nTraining s: mean over seeds; {earlier + ' trained alone on every core, ' if earlier else ''}"
+          f"{'every other' if earlier else 'every'} run in one of {schedule['jobs']} worker processes with "
           f"{schedule['threads_per_job']} thread(s) each, side by side.")
     if alone:
         print(f"Phase 2 alone (transfer seed {bench['seeds'][0]} trained again by itself on {alone['threads']} threads, "

@@ -110,3 +110,22 @@ def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, mon
     assert json.loads(out.read_text())["corpora"] == {"pretrain": ["asterisk", "asterisk-fr"], "stimuli": "tts"}
     assert set(asked) == {("participant", "tts"), ("autoencoder", ("asterisk", "asterisk-fr")),
                           ("held-out speech", ("asterisk", "asterisk-fr"))}
+
+
+@pytest.mark.slow
+def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "bench_table.py"
+    spec = importlib.util.spec_from_file_location("bench_table", script)
+    bench_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_table)
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps(smoke_results))
+    bench_table.main(str(path))
+    out = capsys.readouterr().out
+    assert all(f"| {name} | " in out for name in smoke_results["methods"])
+    assert "| ceiling: griffin_lim | | 1.000 |" in out
+    assert "Training s: mean over seeds; every run in one of" in out
+    assert f"Phase 2 alone (transfer seed {smoke_results['seeds'][0]} trained again by itself" in out
