@@ -3,6 +3,7 @@ import json
 import pandas as pd
 import pytest
 from phase2_fakes import fake_recording, tiny_autoencoder
+from script_loading import load_script
 
 from n2s_lite import bench, reproduce
 from n2s_lite import experiment as X
@@ -114,13 +115,7 @@ def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, mon
 
 @pytest.mark.slow
 def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, tmp_path, capsys):
-    import importlib.util
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[1] / "scripts" / "bench_table.py"
-    spec = importlib.util.spec_from_file_location("bench_table", script)
-    bench_table = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench_table)
+    bench_table = load_script("bench_table")
     path = tmp_path / "bench.json"
     path.write_text(json.dumps(smoke_results))
     bench_table.main(str(path))

@@ -1,18 +1,13 @@
 """scripts/calibrate_simulator.py: the calibration measurements of a short simulated participant."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 from phase2_fakes import write_tone_corpus
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "calibrate_simulator.py"
+from script_loading import load_script
 
 
 def test_a_participant_is_measured_at_the_snr_asked_for(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("calibrate_simulator", SCRIPT)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("calibrate_simulator")
     corpus = write_tone_corpus(tmp_path, 120)
     script.main(["--seeds", "0", "--minutes", "3", "--corpus", corpus, "--snr", "0.0375"])
     report = json.loads(capsys.readouterr().out)

@@ -1,16 +1,7 @@
 """scripts/curve_tables.py: the README's tables of notebook 7's curves."""
-import importlib.util
 import json
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "curve_tables.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("curve_tables", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from script_loading import load_script
 
 
 def test_a_curve_becomes_one_row_per_method_with_mean_and_spread_per_point(tmp_path, capsys):
@@ -20,7 +11,7 @@ def test_a_curve_becomes_one_row_per_method_with_mean_and_spread_per_point(tmp_p
                                         (1, "ridge", 0, 0.40, 0.10), (5, "ridge", 0, 0.45, 0.12)]]
     path = tmp_path / "results_07.json"
     path.write_text(json.dumps(dict(results=dict(minutes=rows))))
-    _script().main(str(path))
+    load_script("curve_tables").main(str(path))
     lines = capsys.readouterr().out.splitlines()
     assert "| method | 1 spectrogram_r | 1 estoi | 5 spectrogram_r | 5 estoi |" in lines
     # sample standard deviation over the two seeds: 0.02 / sqrt(2) = 0.014

@@ -1,20 +1,15 @@
 """scripts/validation_runs.py: settings changes and one validation run on the smoke profile."""
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+from script_loading import load_script
 
 from n2s_lite import autoencoder, experiment, methods
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "validation_runs.py"
 
 
 @pytest.fixture
 def script(monkeypatch):
-    spec = importlib.util.spec_from_file_location("validation_runs", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("validation_runs")
     # the script registers its variant profile; keep that out of the other tests
     monkeypatch.setattr(methods, "PROFILES", dict(methods.PROFILES))
     monkeypatch.setattr(autoencoder, "PROFILES", dict(autoencoder.PROFILES))
