@@ -33,9 +33,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from n2s_lite import autoencoder, experiment, methods
+from n2s_lite import autoencoder, experiment, methods, train
 
 VARIANT = "variant"  # the profile name the changed settings are registered under, in this process only
 
@@ -92,8 +91,12 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="runs/validation.jsonl")
     args = parser.parse_args(argv)
+    with train.torch_threads(args.threads):  # restored afterwards, so a caller's (or a test run's) count survives
+        return run_variant(args)
 
-    torch.set_num_threads(args.threads)
+
+def run_variant(args: argparse.Namespace) -> int:
+    """Train and score `args.method` with the changed settings for every seed; one JSON line per seed."""
     if os.environ.get("OMP_NUM_THREADS") != str(args.threads):
         print(f"warning: OMP_NUM_THREADS is {os.environ.get('OMP_NUM_THREADS')!r}, not {args.threads}: results will "
               "differ from runs made with it set", file=sys.stderr)

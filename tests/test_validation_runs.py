@@ -2,6 +2,7 @@
 import json
 
 import pytest
+import torch
 from script_loading import load_script
 
 from n2s_lite import autoencoder, experiment, methods
@@ -35,6 +36,7 @@ def test_changes_copy_the_settings_and_reject_typos(script):
 def test_one_validation_run_appends_a_result_line(script, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     out = tmp_path / "runs.jsonl"
+    threads_before = torch.get_num_threads()
     assert script.main(["short", "--profile", "smoke", "--seeds", "0", "--set", "training.max_epochs=1",
                         "--out", str(out)]) == 0
     line = json.loads(out.read_text())
@@ -44,3 +46,4 @@ def test_one_validation_run_appends_a_result_line(script, tmp_path, capsys, monk
     printed = capsys.readouterr()
     assert "short (transfer, validation, seeds [0])" in printed.out
     assert "OMP_NUM_THREADS is None, not 1" in printed.err and line["omp_num_threads"] is None
+    assert line["threads"] == 1 and torch.get_num_threads() == threads_before  # the caller's count is back
