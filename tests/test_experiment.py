@@ -11,16 +11,6 @@ from n2s_lite import methods, parallel
 from n2s_lite.train import torch_threads
 
 
-@pytest.fixture(scope="module")
-def rec():
-    return fake_recording()
-
-
-@pytest.fixture(scope="module")
-def trials(rec):
-    return X.split_trials(rec)
-
-
 def test_true_mels_score_perfectly_on_every_spectrogram_metric(rec, trials):
     test = trials["test"]
     table = X.evaluate([t.mel for t in test], test, vocode=True, rec=rec, n_iter=4)

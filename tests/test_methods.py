@@ -2,21 +2,11 @@
 import numpy as np
 import pytest
 import torch
-from phase2_fakes import fake_recording, tiny_autoencoder
+from phase2_fakes import tiny_autoencoder
 
 from n2s_lite import audio as A
 from n2s_lite import methods as M
 from n2s_lite.train import torch_threads
-
-
-@pytest.fixture(scope="module")
-def rec():
-    return fake_recording()
-
-
-@pytest.fixture(scope="module")
-def trials(rec):
-    return M.split_trials(rec)
 
 
 def test_splits_are_disjoint_by_sentence(trials):
