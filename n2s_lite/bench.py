@@ -171,12 +171,17 @@ def _inference_parameters(decoder) -> int:
     return D.n_parameters(network)
 
 
+def seed_spread(values: np.ndarray) -> float:
+    """Sample standard deviation (ddof=1, as pandas and the notebooks' tables) of per-seed means; 0 for one seed."""
+    return float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
 def _across_seeds(per_seed: dict) -> dict:
-    """{metric: {mean, std, n}} of the per-seed sentence means."""
+    """{metric: {mean, std, n}} of the per-seed sentence means (std: `seed_spread`)."""
     out = {}
     for metric in X.METRICS:
         values = np.array([run["means"][metric] for run in per_seed.values()], dtype=np.float64)
-        out[metric] = dict(mean=float(values.mean()), std=float(values.std()), n=int(values.size))
+        out[metric] = dict(mean=float(values.mean()), std=seed_spread(values), n=int(values.size))
     out["n_parameters"] = next(iter(per_seed.values()))["n_parameters"]
     out["train_seconds"] = float(np.mean([run["train_seconds"] for run in per_seed.values()]))
     return out
@@ -194,7 +199,7 @@ def _margins(runs: dict) -> dict:
         for metric in MARGIN_METRICS:
             a = np.array([transfer[s]["means"][metric] for s in transfer])
             b = np.array([other[s]["means"][metric] for s in transfer])
-            margin, spread = float(a.mean() - b.mean()), float(max(a.std(), b.std()))
+            margin, spread = float(a.mean() - b.mean()), max(seed_spread(a), seed_spread(b))
             margins[name][metric] = dict(margin=margin, spread=spread, exceeds_spread=bool(margin > spread),
                                          paired=(a - b).round(5).tolist())
     return margins

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from phase2_fakes import fake_recording, tiny_autoencoder
@@ -59,10 +60,18 @@ def test_margin_counts_as_real_only_when_it_exceeds_the_across_seed_spread():
             "ridge": {"0": _run(0.50, 0.31), "1": _run(0.50, 0.33)}}
     margins = bench._margins(runs)["ridge"]
     assert margins["spectrogram_r"]["margin"] == pytest.approx(0.11)
-    assert margins["spectrogram_r"]["spread"] == pytest.approx(0.01)
+    assert margins["spectrogram_r"]["spread"] == pytest.approx(0.02 / 2 ** 0.5)  # sample std of 0.60, 0.62
     assert margins["spectrogram_r"]["exceeds_spread"]
     assert margins["estoi"]["margin"] == pytest.approx(0.0) and not margins["estoi"]["exceeds_spread"]
     assert margins["spectrogram_r"]["paired"] == pytest.approx([0.10, 0.12])
+
+
+def test_seed_spread_is_the_sample_standard_deviation_and_zero_for_one_seed():
+    assert bench.seed_spread(np.array([0.60, 0.62, 0.67])) == pytest.approx(np.std([0.60, 0.62, 0.67], ddof=1))
+    assert bench.seed_spread(np.array([0.60])) == 0.0
+    stats = bench._across_seeds({"0": dict(means=dict.fromkeys(X.METRICS, 0.5), n_parameters=3, train_seconds=1.0),
+                                 "1": dict(means=dict.fromkeys(X.METRICS, 0.7), n_parameters=3, train_seconds=3.0)})
+    assert stats["estoi"]["std"] == pytest.approx(0.2 / 2 ** 0.5) and stats["train_seconds"] == 2.0
 
 
 def test_seed_argument_forms():
