@@ -5,8 +5,10 @@ trained parameter count and training seconds; across seeds, the mean and standar
 metric's sentence mean; the margins of "transfer" over every other method on spectrogram correlation
 and ESTOI, and whether each margin exceeds the across-seed spread (the larger of the two methods'
 across-seed standard deviations); the ceilings; the autoencoder's resynthesis quality on held-out real
-speech; the corpora of phase 1 and of the stimuli; wall time per stage; the schedule; the machine and the
-versions.
+speech; the corpora of phase 1 and of the stimuli; wall time per stage; how many products of each kind
+the run made in the cache (`cache.built`: a product it did not make was loaded, so its stage time is a
+load time and a loaded network's training seconds are those of the run that trained it); the schedule;
+the machine and the versions.
 
 Schedule. The participant, phase 1, the ceilings and a timing run of phase 2 (the first seed of
 "transfer", trained by itself with every CPU thread: `phase2_alone`) run one after the other. Then every
@@ -28,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, cache
 from . import decoding as D
 from . import experiment as X
 from . import parallel
@@ -37,6 +39,7 @@ from .utils import atomic_path
 
 MARGIN_METRICS = ("spectrogram_r", "estoi")
 DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: trained once, reused
+CACHED_KINDS = ("participant", "autoencoder", "decoder")  # products of a bench that the cache keeps
 # methods by training time per seed in the standard bench (scratch 125 s ... ridge 6 s), for scheduling
 LONGEST_FIRST = ("scratch", "transfer", "transfer_causal", "lstm_cnn", "mlp", "ridge")
 
@@ -70,7 +73,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
     jobs = parallel.default_jobs() if jobs is None else int(jobs)
     n_iter, cpus = options["griffin_lim_iters"], os.cpu_count() or 1
     corpora = dict(pretrain=X.corpus_spec(pretrain_corpus), stimuli=X.corpus_spec(stimulus_corpus))
-    clock = StageClock()
+    clock, products_before = StageClock(), cache_products()
     with clock.stage("total"):
         with clock.stage("participant"):
             rec = X.participant(profile, corpus=corpora["stimuli"])
@@ -100,10 +103,20 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         ceilings={name: X.summary(table) for name, table in ceilings.groupby("ceiling")},
         autoencoder_resynthesis=X.summary(quality, ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")),
         stage_seconds=clock.seconds, phase2_alone=phase2_alone,
+        cache=dict(directory=str(cache.cache_dir()),
+                   built={kind: n - products_before[kind] for kind, n in cache_products().items()}),
         schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),
         machine=_machine(), versions=_versions())
     write_json(results, out)
     return results
+
+
+def cache_products() -> dict[str, int]:
+    """{kind: products of that kind in the cache directory} for CACHED_KINDS (sidecar .json files and
+    half-written hidden temporaries not counted). Another process filling the same cache meanwhile is counted too."""
+    root = cache.cache_dir()
+    return {kind: sum(1 for path in (root / kind).glob("[!.]*") if path.suffix != ".json") if (root / kind).is_dir()
+            else 0 for kind in CACHED_KINDS}
 
 
 def _seeds(seeds, default) -> list[int]:

@@ -47,9 +47,13 @@ def main(path: str) -> None:
     print(f"\nPhase-1 autoencoder on held-out real speech ({quality['estoi']['n']} asterisk utterances never seen in "
           f"pre-training): mel spectrogram r {cell(quality['spectrogram_r'])}, ESTOI after Griffin-Lim "
           f"{cell(quality['estoi'])} (Griffin-Lim of the true mel: {cell(quality['gl_estoi'])}).")
-    stages = bench["stage_seconds"]
+    stages, made = bench["stage_seconds"], bench.get("cache", {}).get("built")  # no "cache" before this field existed
     print(f"\nWall time: total {stages['total'] / 60:.1f} min; " + ", ".join(
-        f"{k} {v:.0f} s" for k, v in stages.items() if k != "total"))
+        f"{k} {v:.0f} s" for k, v in stages.items() if k != "total") + ".")
+    if made is not None:
+        print("Products this run made in the cache: " + ", ".join(f"{kind} {n}" for kind, n in made.items())
+              + "; anything else it loaded from the cache, so those stage times are load times and a loaded"
+              " network's training s is that of the run that trained it.")
 
 
 if __name__ == "__main__":

@@ -122,6 +122,27 @@ def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, mon
                           ("held-out speech", ("asterisk", "asterisk-fr"))}
 
 
+def test_bench_says_which_products_it_made_and_which_it_loaded_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
+    rec, ae = fake_recording(), tiny_autoencoder()
+    monkeypatch.setattr(X, "participant", lambda profile, seed=0, corpus=X.CORPUS: rec)
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile, corpus=X.CORPUS: ae)
+    monkeypatch.setattr(X, "autoencoder_quality", lambda *args, **kwargs: pd.DataFrame(
+        {m: [0.5] for m in ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")}))
+    (tmp_path / "cache" / "decoder").mkdir(parents=True)
+    (tmp_path / "cache" / "decoder" / ".half-written.pt.part").write_bytes(b"")  # not a product
+    runs = [bench.run_bench("smoke", tmp_path / f"r{i}.json", seeds=[0, 1], methods=("transfer", "ridge"), jobs=1)
+            for i in range(2)]
+    # transfer seeds 0 and 1 (phase2_alone is seed 0 on the same threads: the same network); ridge is not cached
+    assert runs[0]["cache"]["built"] == {"participant": 0, "autoencoder": 0, "decoder": 2}
+    assert runs[1]["cache"]["built"] == {"participant": 0, "autoencoder": 0, "decoder": 0}
+    assert runs[1]["cache"]["directory"] == str(tmp_path / "cache")
+    # the loaded network is the trained one (ESTOI's sums may differ in the last digits between processes)
+    assert runs[1]["methods"]["transfer"]["seeds"]["1"]["means"] == pytest.approx(
+        runs[0]["methods"]["transfer"]["seeds"]["1"]["means"], rel=1e-9)
+    assert bench.cache_products() == {"participant": 0, "autoencoder": 0, "decoder": 2}
+
+
 @pytest.mark.slow
 def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, tmp_path, capsys):
     bench_table = load_script("bench_table")
@@ -133,3 +154,13 @@ def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, t
     assert "| ceiling: griffin_lim | | 1.000 |" in out
     assert "Training s: mean over seeds; every run in one of" in out
     assert f"Phase 2 alone (transfer seed {smoke_results['seeds'][0]} trained again by itself" in out
+    built = smoke_results["cache"]["built"]
+    assert f"Products this run made in the cache: participant {built['participant']}, " in out
+    # a JSON of a bench before b65529d: seed 0 of transfer trained alone, no timing run, no cache counts
+    older = {k: v for k, v in smoke_results.items() if k not in ("phase2_alone", "cache")}
+    older["schedule"] = dict(smoke_results["schedule"], alone=[["transfer", smoke_results["seeds"][0]]])
+    path.write_text(json.dumps(older))
+    bench_table.main(str(path))
+    out = capsys.readouterr().out
+    assert f"transfer seed {smoke_results['seeds'][0]} trained alone on every core, every other run" in out
+    assert "Phase 2 alone" not in out and "Products this run made" not in out
