@@ -115,8 +115,7 @@ def cache_products() -> dict[str, int]:
     """{kind: products of that kind in the cache directory} for CACHED_KINDS (sidecar .json files and
     half-written hidden temporaries not counted). Another process filling the same cache meanwhile is counted too."""
     root = cache.cache_dir()
-    return {kind: sum(1 for path in (root / kind).glob("[!.]*") if path.suffix != ".json") if (root / kind).is_dir()
-            else 0 for kind in CACHED_KINDS}
+    return {kind: sum(1 for path in (root / kind).glob("[!.]*") if path.suffix != ".json") for kind in CACHED_KINDS}
 
 
 def _seeds(seeds, default) -> list[int]:

@@ -95,7 +95,10 @@ def test_results_are_written_atomically_and_readably(tmp_path):
     assert [p.name for p in out.parent.iterdir()] == ["r.json"]
 
 
-def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, monkeypatch):
+@pytest.fixture
+def fake_phase_1(tmp_path, monkeypatch):
+    """A fresh cache, a small fake participant and autoencoder and a constant held-out quality in place of the
+    profile's; returns the list of (what, corpus) the bench asked for."""
     monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
     rec, ae, asked = fake_recording(), tiny_autoencoder(), []
 
@@ -114,6 +117,11 @@ def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, mon
     monkeypatch.setattr(X, "participant", participant)
     monkeypatch.setattr(X, "pretrained_autoencoder", pretrained_autoencoder)
     monkeypatch.setattr(X, "autoencoder_quality", autoencoder_quality)
+    return asked
+
+
+def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, fake_phase_1):
+    asked = fake_phase_1
     out = tmp_path / "r.json"
     bench.run_bench("smoke", out, seeds=[0], methods=("transfer", "ridge"), jobs=1,
                     pretrain_corpus=["asterisk", "asterisk-fr"], stimulus_corpus=["tts"])
@@ -122,13 +130,7 @@ def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, mon
                           ("held-out speech", ("asterisk", "asterisk-fr"))}
 
 
-def test_bench_says_which_products_it_made_and_which_it_loaded_from_the_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
-    rec, ae = fake_recording(), tiny_autoencoder()
-    monkeypatch.setattr(X, "participant", lambda profile, seed=0, corpus=X.CORPUS: rec)
-    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile, corpus=X.CORPUS: ae)
-    monkeypatch.setattr(X, "autoencoder_quality", lambda *args, **kwargs: pd.DataFrame(
-        {m: [0.5] for m in ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")}))
+def test_bench_says_which_products_it_made_and_which_it_loaded_from_the_cache(tmp_path, fake_phase_1):
     (tmp_path / "cache" / "decoder").mkdir(parents=True)
     (tmp_path / "cache" / "decoder" / ".half-written.pt.part").write_bytes(b"")  # not a product
     runs = [bench.run_bench("smoke", tmp_path / f"r{i}.json", seeds=[0, 1], methods=("transfer", "ridge"), jobs=1)
