@@ -5,10 +5,11 @@ trained parameter count and training seconds; across seeds, the mean and standar
 metric's sentence mean; the margins of "transfer" over every other method on spectrogram correlation
 and ESTOI, and whether each margin exceeds the across-seed spread (the larger of the two methods'
 across-seed standard deviations); the ceilings; the autoencoder's resynthesis quality on held-out real
-speech; the corpora of phase 1 and of the stimuli; wall time per stage; how many products of each kind
-the run made in the cache (`cache.built`: a product it did not make was loaded, so its stage time is a
-load time and a loaded network's training seconds are those of the run that trained it); the schedule;
-the machine and the versions.
+speech; the corpora of phase 1 and of the stimuli; wall time per stage and the share of the machine's
+CPU time a hypervisor took from it meanwhile (`stage_cpu_stolen`, see `StageClock`); how many products
+of each kind the run made in the cache (`cache.built`: a product it did not make was loaded, so its stage
+time is a load time and a loaded network's training seconds are those of the run that trained it); the
+schedule; the machine and the versions.
 
 Schedule. The participant, phase 1, the ceilings and a timing run of phase 2 (the first seed of
 "transfer", trained by itself with every CPU thread: `phase2_alone`) run one after the other. Then every
@@ -44,19 +45,43 @@ CACHED_KINDS = ("participant", "autoencoder", "decoder")  # products of a bench 
 LONGEST_FIRST = ("scratch", "transfer", "transfer_causal", "lstm_cnn", "mlp", "ridge")
 
 
-class StageClock:
-    """Wall time of named stages, in seconds."""
+def cpu_times() -> dict[str, float]:
+    """The machine's CPU seconds since boot by state (user, idle, steal, ...), summed over CPUs (psutil)."""
+    import psutil
 
-    def __init__(self):
+    return psutil.cpu_times()._asdict()
+
+
+class StageClock:
+    """Wall time of named stages, in seconds, and the share of the machine's CPU time stolen meanwhile.
+
+    Steal is CPU time a virtual machine's CPUs were ready to run but the hypervisor gave to another guest
+    (Linux reports it; elsewhere `stolen` is None). A run on a busy host is slower for it, most of all
+    with several threads: they wait for each other whenever one of them is not scheduled."""
+
+    def __init__(self, read_cpu_times=cpu_times):
+        self.read_cpu_times = read_cpu_times
         self.seconds: dict[str, float] = {}
+        self._cpu: dict[str, dict[str, float]] = {}  # per stage: CPU seconds by state, summed over its spans
 
     @contextmanager
     def stage(self, name: str):
-        started = time.perf_counter()
+        started, before = time.perf_counter(), self.read_cpu_times()
         try:
             yield
         finally:
             self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
+            spent = self._cpu.setdefault(name, {})
+            for state, value in self.read_cpu_times().items():
+                spent[state] = spent.get(state, 0.0) + value - before[state]
+
+    def stolen(self) -> dict[str, float | None]:
+        """{stage: stolen CPU time / all CPU time of the machine during it (0..1)}, None without a steal count."""
+        out = {}
+        for name, spent in self._cpu.items():
+            total = sum(spent.values())
+            out[name] = round(spent["steal"] / total, 4) if "steal" in spent and total > 0 else None
+        return out
 
 
 def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS,
@@ -88,7 +113,8 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         with clock.stage("phase2_alone"):  # the phase-2 time target: one adaptor alone on every core
             phase2_alone = _timed_alone(one_run(("transfer", seeds[0]))) if "transfer" in methods else None
         tasks = _tasks(methods, seeds)
-        done = dict(zip(tasks, parallel.map_in_workers(one_run, tasks, jobs, desc="bench runs")))
+        with clock.stage("table_runs"):  # the runs of the table, side by side in the workers
+            done = dict(zip(tasks, parallel.map_in_workers(one_run, tasks, jobs, desc="bench runs")))
         runs = _assemble(done, methods, seeds)
         for (name, _seed), run in done.items():
             for stage in ("train", "evaluate"):
@@ -102,7 +128,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         margins=_margins(runs) if "transfer" in runs else {},
         ceilings={name: X.summary(table) for name, table in ceilings.groupby("ceiling")},
         autoencoder_resynthesis=X.summary(quality, ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")),
-        stage_seconds=clock.seconds, phase2_alone=phase2_alone,
+        stage_seconds=clock.seconds, stage_cpu_stolen=clock.stolen(), phase2_alone=phase2_alone,
         cache=dict(directory=str(cache.cache_dir()),
                    built={kind: n - products_before[kind] for kind, n in cache_products().items()}),
         schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),

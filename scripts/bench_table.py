@@ -50,6 +50,10 @@ def main(path: str) -> None:
     stages, made = bench["stage_seconds"], bench.get("cache", {}).get("built")  # no "cache" before this field existed
     print(f"\nWall time: total {stages['total'] / 60:.1f} min; " + ", ".join(
         f"{k} {v:.0f} s" for k, v in stages.items() if k != "total") + ".")
+    stolen = {k: v for k, v in bench.get("stage_cpu_stolen", {}).items() if v is not None}  # measured since it existed
+    if stolen:
+        print("CPU time the hypervisor gave to other virtual machines (steal): " + ", ".join(
+            f"{k} {100 * v:.0f} %" for k, v in stolen.items()) + " of this machine's CPU time during each stage.")
     if made is not None:
         print("Products this run made in the cache: " + ", ".join(f"{kind} {n}" for kind, n in made.items())
               + "; anything else it loaded from the cache, so those stage times are load times and a loaded"

@@ -1,4 +1,7 @@
 import json
+import os
+import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -47,6 +50,9 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     # phase 2 is timed alone with every thread; every run of the table trained in the profile's workers
     assert r["phase2_alone"]["threads"] == r["machine"]["cpu_count"] and r["phase2_alone"]["train_seconds"] > 0
     assert set(r["phase2_alone"]["means"]) == set(X.METRICS) and "phase2_alone" in r["stage_seconds"]
+    assert set(r["stage_cpu_stolen"]) == set(r["stage_seconds"]) - {f"{s}/{m}" for s in ("train", "evaluate")
+                                                                     for m in X.METHODS}
+    assert all(v is None or 0.0 <= v <= 1.0 for v in r["stage_cpu_stolen"].values())
     for name in ("transfer", "mlp"):
         assert r["methods"][name]["seeds"][str(r["seeds"][0])]["threads"] == r["schedule"]["threads_per_job"]
 
@@ -87,6 +93,32 @@ def test_runs_are_scheduled_longest_first_and_a_deterministic_method_once():
     runs = bench._assemble({task: dict(task=task) for task in tasks}, ("ridge", "mlp"), [0, 1])
     assert list(runs) == ["ridge", "mlp"] and runs["ridge"]["1"] is runs["ridge"]["0"]
     assert runs["mlp"]["1"]["task"] == ("mlp", 1)
+
+
+def test_stage_clock_gives_each_stage_the_share_of_cpu_time_stolen_during_it():
+    readings = iter([dict(user=0.0, idle=0.0, steal=0.0),   # a starts
+                     dict(user=6.0, idle=2.0, steal=2.0),   # a ends: 2 of 10 CPU seconds stolen
+                     dict(user=6.0, idle=2.0, steal=2.0),   # a again
+                     dict(user=9.0, idle=2.0, steal=9.0)])  # 7 of 10 more stolen: 9 of 20 over both spans
+    clock = bench.StageClock(lambda: next(readings))
+    for _ in range(2):
+        with clock.stage("a"):
+            pass
+    assert clock.stolen() == {"a": pytest.approx(0.45)}
+    no_steal = bench.StageClock(lambda: dict(user=1.0, idle=1.0))  # a machine that does not report steal
+    with no_steal.stage("b"):
+        pass
+    assert no_steal.stolen() == {"b": None}
+
+
+def test_machine_cpu_times_add_up_to_the_cpus_time_and_include_steal_on_linux():
+    first = bench.cpu_times()
+    time.sleep(0.2)
+    second = bench.cpu_times()
+    elapsed_cpu = sum(second.values()) - sum(first.values())
+    assert 0.0 < elapsed_cpu <= (os.cpu_count() or 1) * 5.0
+    if sys.platform.startswith("linux"):
+        assert "steal" in first
 
 
 def test_results_are_written_atomically_and_readably(tmp_path):
@@ -158,11 +190,13 @@ def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, t
     assert f"Phase 2 alone (transfer seed {smoke_results['seeds'][0]} trained again by itself" in out
     built = smoke_results["cache"]["built"]
     assert f"Products this run made in the cache: participant {built['participant']}, " in out
+    if smoke_results["stage_cpu_stolen"]["total"] is not None:
+        assert "the hypervisor gave to other virtual machines (steal): " in out and " phase2_alone " in out
     # a JSON of a bench before b65529d: seed 0 of transfer trained alone, no timing run, no cache counts
-    older = {k: v for k, v in smoke_results.items() if k not in ("phase2_alone", "cache")}
+    older = {k: v for k, v in smoke_results.items() if k not in ("phase2_alone", "cache", "stage_cpu_stolen")}
     older["schedule"] = dict(smoke_results["schedule"], alone=[["transfer", smoke_results["seeds"][0]]])
     path.write_text(json.dumps(older))
     bench_table.main(str(path))
     out = capsys.readouterr().out
     assert f"transfer seed {smoke_results['seeds'][0]} trained alone on every core, every other run" in out
-    assert "Phase 2 alone" not in out and "Products this run made" not in out
+    assert "Phase 2 alone" not in out and "Products this run made" not in out and "(steal)" not in out
