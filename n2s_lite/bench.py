@@ -6,7 +6,7 @@ metric's sentence mean; the margins of "transfer" over every other method on spe
 and ESTOI, and whether each margin exceeds the across-seed spread (the larger of the two methods'
 across-seed standard deviations); the ceilings; the autoencoder's resynthesis quality on held-out real
 speech; the corpora of phase 1 and of the stimuli; wall time per stage and the share of the machine's
-CPU time a hypervisor took from it meanwhile (`stage_cpu_stolen`, see `StageClock`); how many products
+CPU time a hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many products
 of each kind the run made in the cache (`cache.built`: a product it did not make was loaded, so its stage
 time is a load time and a loaded network's training seconds are those of the run that trained it); the
 schedule; the machine and the versions.
@@ -26,7 +26,6 @@ import os
 import platform
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +34,7 @@ from . import __version__, cache
 from . import decoding as D
 from . import experiment as X
 from . import parallel
+from .clock import StageClock
 from .adaptor import parameter_counts
 from .utils import atomic_path
 
@@ -43,45 +43,6 @@ DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: 
 CACHED_KINDS = ("participant", "autoencoder", "decoder")  # products of a bench that the cache keeps
 # methods by training time per seed in the standard bench (scratch 125 s ... ridge 6 s), for scheduling
 LONGEST_FIRST = ("scratch", "transfer", "transfer_causal", "lstm_cnn", "mlp", "ridge")
-
-
-def cpu_times() -> dict[str, float]:
-    """The machine's CPU seconds since boot by state (user, idle, steal, ...), summed over CPUs (psutil)."""
-    import psutil
-
-    return psutil.cpu_times()._asdict()
-
-
-class StageClock:
-    """Wall time of named stages, in seconds, and the share of the machine's CPU time stolen meanwhile.
-
-    Steal is CPU time a virtual machine's CPUs were ready to run but the hypervisor gave to another guest
-    (Linux reports it; elsewhere `stolen` is None). A run on a busy host is slower for it, most of all
-    with several threads: they wait for each other whenever one of them is not scheduled."""
-
-    def __init__(self, read_cpu_times=cpu_times):
-        self.read_cpu_times = read_cpu_times
-        self.seconds: dict[str, float] = {}
-        self._cpu: dict[str, dict[str, float]] = {}  # per stage: CPU seconds by state, summed over its spans
-
-    @contextmanager
-    def stage(self, name: str):
-        started, before = time.perf_counter(), self.read_cpu_times()
-        try:
-            yield
-        finally:
-            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
-            spent = self._cpu.setdefault(name, {})
-            for state, value in self.read_cpu_times().items():
-                spent[state] = spent.get(state, 0.0) + value - before[state]
-
-    def stolen(self) -> dict[str, float | None]:
-        """{stage: stolen CPU time / all CPU time of the machine during it (0..1)}, None without a steal count."""
-        out = {}
-        for name, spent in self._cpu.items():
-            total = sum(spent.values())
-            out[name] = round(spent["steal"] / total, 4) if "steal" in spent and total > 0 else None
-        return out
 
 
 def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS,

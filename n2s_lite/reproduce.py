@@ -11,12 +11,12 @@ import json
 import platform
 import re
 import subprocess
-import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from . import __version__, profiles
+from .clock import StageClock
 from .errors import N2SError
 from .utils import atomic_path, pick_device, seed_everything
 
@@ -136,39 +136,40 @@ def reproduce(profile: str = "auto", only=None, executed_dir="runs/executed", fi
     executed_dir.mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
     offered = dict(profile=profile, seed=int(seed), figures_dir=str(figures_dir), interactive=False)
-    wall_times = {}
+    clock = StageClock()
     bar = tqdm(selected.values(), desc=f"n2s reproduce ({profile})", unit="notebook")
     for source in bar:
         bar.set_postfix_str(source.name)
         declared = papermill.inspect_notebook(str(source))
         parameters = {k: v for k, v in offered.items() if k in declared}
         executed = executed_dir / source.name
-        started = time.perf_counter()
         try:
-            papermill.execute_notebook(str(source), str(executed), parameters=parameters, kernel_name=KERNEL_NAME,
-                                       cwd=str(notebooks_dir), progress_bar=False)
+            with clock.stage(source.name):
+                papermill.execute_notebook(str(source), str(executed), parameters=parameters,
+                                           kernel_name=KERNEL_NAME, cwd=str(notebooks_dir), progress_bar=False)
         except papermill.PapermillExecutionError as exc:
             raise NotebookFailed(source.name, exc.exec_count, exc.source, exc.ename, exc.evalue, executed) from None
-        wall_times[source.name] = round(time.perf_counter() - started, 1)
-    return write_manifest(figures_dir, profile, int(seed), wall_times)
+    return write_manifest(figures_dir, profile, int(seed), clock.seconds, clock.stolen())
 
 
-def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict) -> dict:
+def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, stolen: dict | None = None) -> dict:
     """Gather results_NN.json and the run's provenance into figures_dir/MANIFEST.json; return the manifest.
 
-    Wall times of notebooks not run this time are kept from an earlier manifest of the same profile and
-    seed (e.g. after `--only 6`), so the manifest always describes the figures in the directory.
+    wall_times: {notebook: seconds}; stolen: {notebook: share of the machine's CPU time the hypervisor took
+    meanwhile (`clock.StageClock`)}. Those of notebooks not run this time are kept from an earlier manifest of
+    the same profile and seed (e.g. after `--only 6`), so the manifest always describes the figures there.
     """
     figures_dir = Path(figures_dir)
-    previous = _read_json(figures_dir / MANIFEST)
+    previous, stolen = _read_json(figures_dir / MANIFEST), stolen or {}
     if previous.get("profile") == profile and previous.get("seed") == seed:
         wall_times = {**previous.get("notebook_seconds", {}), **wall_times}
+        stolen = {**previous.get("notebook_cpu_stolen", {}), **stolen}
     results = {path.stem: _read_json(path) for path in sorted(figures_dir.glob("results_*.json"))}
     manifest = dict(
         profile=profile, seed=seed, commit=git_commit(figures_dir), device=pick_device(),
         cpu_capability=cpu_capability(), python=platform.python_version(), platform=platform.platform(),
         packages=package_versions(),
-        notebook_seconds=dict(sorted(wall_times.items())),
+        notebook_seconds=dict(sorted(wall_times.items())), notebook_cpu_stolen=dict(sorted(stolen.items())),
         figures=sorted(p.name for p in figures_dir.iterdir() if p.name.startswith("fig")),
         results_table=results.get("results_06", {}).get("results", {}).get("table"),
         results=results,

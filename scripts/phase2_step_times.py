@@ -2,7 +2,7 @@
 
 Trains a fresh `transfer` network of a profile for one epoch of its batches (seed 0, the profile's loss
 weights and sizes) on the given torch threads, and prints one JSON line: the seconds of every step, their
-sum, and the share of the machine's CPU time stolen during the epoch (`bench.cpu_times`; None where the
+sum, and the share of the machine's CPU time stolen during the epoch (`n2s_lite.clock`; None where the
 system does not report steal). On a shared host the 2-thread steps vary far more than the 1-thread ones
 (README, Timing). Needs the profile's participant and autoencoder (made, or loaded from the cache).
 
@@ -17,10 +17,10 @@ import time
 
 import torch
 
-from n2s_lite import bench
 from n2s_lite import decoding as D
 from n2s_lite import experiment as X
 from n2s_lite.adaptor import LossWeights, build, transfer_loss
+from n2s_lite.clock import StageClock
 from n2s_lite.train import torch_threads
 
 
@@ -28,7 +28,7 @@ def step_times(model, batches, weights: LossWeights, lr: float, threads: int) ->
     """Train `model` on `batches` ((B, T, E) high-gamma, (B, T, 80) dB mel) with AdamW on `threads` threads;
     returns {threads, step_seconds, seconds, cpu_stolen}."""
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
-    clock, seconds = bench.StageClock(), []
+    clock, seconds = StageClock(), []
     model.train()
     with torch_threads(threads), clock.stage("epoch"):
         for hg, mel in batches:

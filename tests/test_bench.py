@@ -1,7 +1,4 @@
 import json
-import os
-import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -93,32 +90,6 @@ def test_runs_are_scheduled_longest_first_and_a_deterministic_method_once():
     runs = bench._assemble({task: dict(task=task) for task in tasks}, ("ridge", "mlp"), [0, 1])
     assert list(runs) == ["ridge", "mlp"] and runs["ridge"]["1"] is runs["ridge"]["0"]
     assert runs["mlp"]["1"]["task"] == ("mlp", 1)
-
-
-def test_stage_clock_gives_each_stage_the_share_of_cpu_time_stolen_during_it():
-    readings = iter([dict(user=0.0, idle=0.0, steal=0.0),   # a starts
-                     dict(user=6.0, idle=2.0, steal=2.0),   # a ends: 2 of 10 CPU seconds stolen
-                     dict(user=6.0, idle=2.0, steal=2.0),   # a again
-                     dict(user=9.0, idle=2.0, steal=9.0)])  # 7 of 10 more stolen: 9 of 20 over both spans
-    clock = bench.StageClock(lambda: next(readings))
-    for _ in range(2):
-        with clock.stage("a"):
-            pass
-    assert clock.stolen() == {"a": pytest.approx(0.45)}
-    no_steal = bench.StageClock(lambda: dict(user=1.0, idle=1.0))  # a machine that does not report steal
-    with no_steal.stage("b"):
-        pass
-    assert no_steal.stolen() == {"b": None}
-
-
-def test_machine_cpu_times_add_up_to_the_cpus_time_and_include_steal_on_linux():
-    first = bench.cpu_times()
-    time.sleep(0.2)
-    second = bench.cpu_times()
-    elapsed_cpu = sum(second.values()) - sum(first.values())
-    assert 0.0 < elapsed_cpu <= (os.cpu_count() or 1) * 5.0
-    if sys.platform.startswith("linux"):
-        assert "steal" in first
 
 
 def test_results_are_written_atomically_and_readably(tmp_path):

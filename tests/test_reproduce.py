@@ -99,11 +99,13 @@ def test_executed_copies_may_not_go_into_the_source_tree(tmp_path):
 
 
 def test_manifest_keeps_wall_times_of_notebooks_not_rerun(tmp_path):
-    reproduce.write_manifest(tmp_path, "smoke", 0, {"01_a.ipynb": 2.0, "02_b.ipynb": 3.0})
-    manifest = reproduce.write_manifest(tmp_path, "smoke", 0, {"02_b.ipynb": 4.0})
+    reproduce.write_manifest(tmp_path, "smoke", 0, {"01_a.ipynb": 2.0, "02_b.ipynb": 3.0},
+                             {"01_a.ipynb": 0.1, "02_b.ipynb": 0.2})
+    manifest = reproduce.write_manifest(tmp_path, "smoke", 0, {"02_b.ipynb": 4.0}, {"02_b.ipynb": 0.3})
     assert manifest["notebook_seconds"] == {"01_a.ipynb": 2.0, "02_b.ipynb": 4.0}
+    assert manifest["notebook_cpu_stolen"] == {"01_a.ipynb": 0.1, "02_b.ipynb": 0.3}
     manifest = reproduce.write_manifest(tmp_path, "standard", 0, {"02_b.ipynb": 5.0})
-    assert manifest["notebook_seconds"] == {"02_b.ipynb": 5.0}
+    assert manifest["notebook_seconds"] == {"02_b.ipynb": 5.0} and manifest["notebook_cpu_stolen"] == {}
 
 
 @pytest.mark.slow
@@ -130,6 +132,7 @@ def test_reproduce_runs_notebooks_and_writes_the_manifest(tmp_path):
     assert manifest["profile"] == "smoke" and manifest["seed"] == 7
     assert manifest["results_table"] == [{"method": "m", "seed": 7}]
     assert set(manifest["notebook_seconds"]) == {"01_first.ipynb", "06_table.ipynb"}
+    assert set(manifest["notebook_cpu_stolen"]) == set(manifest["notebook_seconds"])
     assert manifest["packages"]["n2s-lite"] is not None
     assert manifest["cpu_capability"] in {"DEFAULT", "VSX", "Z VECTOR", "NO AVX", "AVX2", "AVX512", "SVE256"}
     assert "fig01_line.png" in manifest["figures"]
