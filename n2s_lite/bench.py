@@ -6,10 +6,10 @@ metric's sentence mean; the margins of "transfer" over every other method on spe
 and ESTOI, and whether each margin exceeds the across-seed spread (the larger of the two methods'
 across-seed standard deviations); the ceilings; the autoencoder's resynthesis quality on held-out real
 speech; the corpora of phase 1 and of the stimuli; wall time per stage and the share of the machine's
-CPU time a hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many products
-of each kind the run made in the cache (`cache.built`: a product it did not make was loaded, so its stage
-time is a load time and a loaded network's training seconds are those of the run that trained it); the
-schedule; the machine and the versions.
+CPU time a hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many
+products of each kind the run made in the cache (`cache.built`: a product it did not make was loaded, so
+its stage time is a load time and a loaded network's training seconds are those of the run that trained
+it); the schedule; the machine and the versions.
 
 Schedule. The participant, phase 1, the ceilings and a timing run of phase 2 (the first seed of
 "transfer", trained by itself with every CPU thread: `phase2_alone`) run one after the other. Then every
@@ -34,8 +34,8 @@ from . import __version__, cache
 from . import decoding as D
 from . import experiment as X
 from . import parallel
-from .clock import StageClock
 from .adaptor import parameter_counts
+from .clock import StageClock
 from .utils import atomic_path
 
 MARGIN_METRICS = ("spectrogram_r", "estoi")

@@ -160,7 +160,8 @@ def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, stole
     the same profile and seed (e.g. after `--only 6`), so the manifest always describes the figures there.
     """
     figures_dir = Path(figures_dir)
-    previous, stolen = _read_json(figures_dir / MANIFEST), stolen or {}
+    previous = _read_json(figures_dir / MANIFEST)
+    stolen = stolen or {}
     if previous.get("profile") == profile and previous.get("seed") == seed:
         wall_times = {**previous.get("notebook_seconds", {}), **wall_times}
         stolen = {**previous.get("notebook_cpu_stolen", {}), **stolen}
