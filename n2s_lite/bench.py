@@ -5,7 +5,8 @@ trained parameter count and training seconds; across seeds, the mean and standar
 metric's sentence mean; the margins of "transfer" over every other method on spectrogram correlation
 and ESTOI, and whether each margin exceeds the across-seed spread (the larger of the two methods'
 across-seed standard deviations); the ceilings; the autoencoder's resynthesis quality on held-out real
-speech; the corpora of phase 1 and of the stimuli; wall time per stage and the share of the machine's
+speech; STOI and ESTOI once more through the neural vocoder (`vocoder`: every run's decoded mels, the
+ceilings' true mels and the autoencoder's resynthesis), beside Griffin-Lim, the comparison's vocoder; the corpora of phase 1 and of the stimuli; wall time per stage and the share of the machine's
 CPU time a hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many
 products of each kind the run made in the cache (`cache.built`: a product it did not make was loaded, so
 its stage time is a load time and a loaded network's training seconds are those of the run that trained
@@ -33,14 +34,15 @@ import numpy as np
 from . import __version__, cache
 from . import decoding as D
 from . import experiment as X
-from . import parallel
+from . import metrics, parallel
+from . import vocoder as V
 from .adaptor import parameter_counts
 from .clock import StageClock
 from .utils import atomic_path
 
 MARGIN_METRICS = ("spectrogram_r", "estoi")
 DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: trained once, reused
-CACHED_KINDS = ("participant", "autoencoder", "decoder")  # products of a bench that the cache keeps
+CACHED_KINDS = ("participant", "autoencoder", "vocoder", "decoder")  # products of a bench that the cache keeps
 # methods by training time per seed in the standard bench (scratch 125 s ... ridge 6 s), for scheduling
 LONGEST_FIRST = ("scratch", "transfer", "transfer_causal", "lstm_cnn", "mlp", "ridge")
 
@@ -65,11 +67,13 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
             rec = X.participant(profile, corpus=corpora["stimuli"])
         with clock.stage("autoencoder"):
             ae = X.pretrained_autoencoder(profile, corpora["pretrain"])
+        with clock.stage("vocoder"):
+            inverter = V.pretrained(profile, corpora["pretrain"])
         with clock.stage("ceilings"):
-            ceilings = X.ceilings(rec, ae, n_iter=n_iter, workers=cpus)
+            ceilings = X.ceilings(rec, ae, n_iter=n_iter, workers=cpus, vocoder=inverter)
         with clock.stage("autoencoder_quality"):
             quality = X.autoencoder_quality(ae, options["autoencoder_test_utterances"], n_iter, cpus,
-                                            corpus=corpora["pretrain"])
+                                            corpus=corpora["pretrain"], vocoder=inverter)
         one_run = functools.partial(run_task, profile=profile, corpora=corpora)
         with clock.stage("phase2_alone"):  # the phase-2 time target: one adaptor alone on every core
             phase2_alone = _timed_alone(one_run(("transfer", seeds[0]))) if "transfer" in methods else None
@@ -88,7 +92,8 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
                                         for name, per_seed in runs.items()},
         margins=_margins(runs) if "transfer" in runs else {},
         ceilings={name: X.summary(table) for name, table in ceilings.groupby("ceiling")},
-        autoencoder_resynthesis=X.summary(quality, ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")),
+        autoencoder_resynthesis=X.summary(quality, X.QUALITY_COLUMNS),
+        vocoder=dict(parameters=D.n_parameters(inverter), epochs=len(inverter.history)),
         stage_seconds=clock.seconds, stage_cpu_stolen=clock.stolen(), phase2_alone=phase2_alone,
         cache=dict(directory=str(cache.cache_dir()),
                    built={kind: n - products_before[kind] for kind, n in cache_products().items()}),
@@ -142,12 +147,16 @@ def run_task(task: tuple[str, int], profile: str, corpora: dict) -> dict:
     trained = time.perf_counter()
     table = X.evaluate(decoder, test, vocode=True, rec=rec, n_iter=options["griffin_lim_iters"],
                        workers=torch.get_num_threads())
+    heard = [X.reference_audio(rec, t) for t in test]
+    neural = X.intelligibility(X.predict_all(decoder, test), heard, options["griffin_lim_iters"],
+                               torch.get_num_threads(), V.pretrained(profile, corpora["pretrain"]))
     return dict(means={m: s["mean"] for m, s in X.summary(table).items()}, summary=X.summary(table),
                 per_sentence={m: table[m].round(5).tolist() for m in X.METRICS},
                 stimulus_ids=table["stimulus_id"].tolist(), n_parameters=int(decoder.n_parameters),
                 n_parameters_at_inference=_inference_parameters(decoder),
                 train_seconds=round(decoder.train_seconds, 3), threads=torch.get_num_threads(),
                 epochs=len(getattr(decoder, "history", [])) or None,
+                neural_vocoder={m: metrics.summarise(values) for m, values in zip(("stoi", "estoi"), zip(*neural))},
                 train_wall_seconds=trained - started, evaluate_wall_seconds=time.perf_counter() - trained)
 
 
@@ -176,14 +185,20 @@ def seed_spread(values: np.ndarray) -> float:
 
 
 def _across_seeds(per_seed: dict) -> dict:
-    """{metric: {mean, std, n}} of the per-seed sentence means (std: `seed_spread`)."""
-    out = {}
-    for metric in X.METRICS:
-        values = np.array([run["means"][metric] for run in per_seed.values()], dtype=np.float64)
-        out[metric] = dict(mean=float(values.mean()), std=seed_spread(values), n=int(values.size))
-    out["n_parameters"] = next(iter(per_seed.values()))["n_parameters"]
-    out["train_seconds"] = float(np.mean([run["train_seconds"] for run in per_seed.values()]))
+    """{metric: {mean, std, n}} of the per-seed sentence means (std: `seed_spread`); the same for STOI and
+    ESTOI through the neural vocoder under "neural_vocoder"."""
+    runs = list(per_seed.values())
+    out = {metric: _seed_stats([run["means"][metric] for run in runs]) for metric in X.METRICS}
+    out["neural_vocoder"] = {metric: _seed_stats([run["neural_vocoder"][metric]["mean"] for run in runs])
+                             for metric in ("stoi", "estoi")}
+    out["n_parameters"] = runs[0]["n_parameters"]
+    out["train_seconds"] = float(np.mean([run["train_seconds"] for run in runs]))
     return out
+
+
+def _seed_stats(values) -> dict:
+    values = np.asarray(values, dtype=np.float64)
+    return dict(mean=float(values.mean()), std=seed_spread(values), n=int(values.size))
 
 
 def _margins(runs: dict) -> dict:

@@ -1,4 +1,4 @@
-"""The `n2s` command line: info, simulate, resynthesize, bench, reproduce."""
+"""The `n2s` command line: info, simulate, resynthesize, train-vocoder, bench, reproduce."""
 from __future__ import annotations
 
 import argparse
@@ -33,10 +33,29 @@ def _simulate(args) -> int:
 
 
 def _resynthesize(args) -> int:
-    from .autoencoder import resynthesize_file
+    if args.vocoder is None:
+        from .autoencoder import resynthesize_file
 
-    resynthesize_file(args.checkpoint, args.input, args.output, overwrite=args.overwrite)
+        resynthesize_file(args.checkpoint, args.input, args.output, overwrite=args.overwrite)
+    else:
+        from .vocoder import resynthesize_file
+
+        resynthesize_file(args.checkpoint, args.vocoder, args.input, args.output, overwrite=args.overwrite)
     print(f"wrote {args.output}")
+    return 0
+
+
+def _train_vocoder(args) -> int:
+    from pathlib import Path
+
+    from . import vocoder
+
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise FileExistsError(f"{out}: exists already; refusing to overwrite it (use --overwrite)")
+    model = vocoder.pretrained(args.profile, args.corpus[0] if len(args.corpus) == 1 else list(args.corpus), args.seed)
+    vocoder.save(model, out, history=model.history)
+    print(f"wrote {out}")
     return 0
 
 
@@ -82,8 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True)
     p.add_argument("input")
     p.add_argument("output")
+    p.add_argument("--vocoder", default=None, metavar="CHECKPOINT",
+                   help="a neural vocoder checkpoint (n2s train-vocoder); default: Griffin-Lim from the mel")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(run=_resynthesize)
+
+    p = sub.add_parser("train-vocoder", help="train the neural vocoder (or load it from the cache) and save it")
+    p.add_argument("--profile", default="smoke")
+    p.add_argument("--corpus", nargs="+", default=["asterisk"], metavar="SPEC",
+                   help="corpus (or several, combined) whose pre-training half it learns from")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True)
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(run=_train_vocoder)
 
     p = sub.add_parser("bench", help="run the whole experiment and write every metric as JSON")
     p.add_argument("--profile", default="smoke")

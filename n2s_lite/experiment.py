@@ -23,11 +23,14 @@ import pandas as pd
 
 from . import audio as A
 from . import cache, metrics
+from . import vocoder as V
 from .methods import (BUDGETS, CORPUS, METHODS, PROFILES, USES_AUTOENCODER, corpus_spec,  # noqa: F401
                       first_minutes, keep_electrodes, minutes_of, pretrained_autoencoder, settings, split_trials,
                       train_method, train_on_trials, training_settings)
 
 METRICS = ("spectrogram_r", "flattened_r", "mcd_db", "stoi", "estoi", "top1", "top5")
+QUALITY_COLUMNS = ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi", "neural_stoi", "neural_estoi",
+                   "neural_true_stoi", "neural_true_estoi")  # of `autoencoder_quality` with a vocoder
 MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms after silence removal
 
 
@@ -74,10 +77,11 @@ def predict_all(decoder, trials: list) -> list[np.ndarray]:
 
 
 def evaluate(decoder_or_predictions, trials: list, vocode: bool = True, rec=None, n_iter: int = 32,
-             workers: int = 1) -> pd.DataFrame:
+             workers: int = 1, vocoder=None) -> pd.DataFrame:
     """One row per trial: spectrogram_r, flattened_r, mcd_db, identification rank/top1/top5 and, with
-    vocode=True, STOI and ESTOI of the Griffin-Lim waveform against the audio heard (needs `rec`;
-    `workers` processes share the vocoding).
+    vocode=True, STOI and ESTOI of the vocoded waveform against the audio heard (needs `rec`; `workers`
+    processes share the vocoding). vocoder: None for Griffin-Lim from the mel (`audio.griffin_lim`, the
+    comparison's vocoder), or a `vocoder.SpectralInverter` for the neural vocoder.
 
     decoder_or_predictions: an object with .predict(hg) or a list of (T_i, 80) dB mels, one per trial.
     Identification ranks each decoded sentence among the distinct sentences of `trials` (ties with a
@@ -97,15 +101,30 @@ def evaluate(decoder_or_predictions, trials: list, vocode: bool = True, rec=None
                                rank=int(rank), top1=float(rank < 1), top5=float(rank < 5))
                           for t, pred, rank in zip(trials, predictions, ranks)])
     if vocode:
-        jobs = [(pred, reference_audio(rec, t), n_iter) for t, pred in zip(trials, predictions)]
-        table[["stoi", "estoi"]] = _parallel_map(vocoded_intelligibility, jobs, workers)
+        heard = [reference_audio(rec, t) for t in trials]
+        table[["stoi", "estoi"]] = intelligibility(predictions, heard, n_iter, workers, vocoder)
     return table
 
 
+def intelligibility(mels: list, heard: list, n_iter: int, workers: int = 1, vocoder=None) -> list:
+    """(T_i, 80) dB mels and the (T_i * 160,) audio heard -> [(STOI, ESTOI)] of each vocoded mel.
+
+    vocoder: None (Griffin-Lim from the mel) or a `vocoder.SpectralInverter`, whose magnitudes are
+    computed here (torch) so that the worker processes run NumPy only."""
+    if vocoder is None:
+        jobs = [("mel", mel, wave, n_iter) for mel, wave in zip(mels, heard)]
+    else:
+        jobs = [("magnitude", V.linear_magnitude(vocoder, mel), wave, n_iter) for mel, wave in zip(mels, heard)]
+    return _parallel_map(vocoded_intelligibility, jobs, workers)
+
+
 def vocoded_intelligibility(job: tuple) -> tuple[float, float]:
-    """(mel (T, 80) dB, heard (T * 160,) audio, Griffin-Lim iterations) -> (STOI, ESTOI) of the vocoded mel."""
-    mel, heard, n_iter = job
-    wave = A.griffin_lim(mel, n_iter=n_iter)
+    """(source kind, source, heard (T * 160,) audio, Griffin-Lim iterations) -> (STOI, ESTOI) of its waveform.
+
+    Kind "mel": a (T, 80) dB log-mel, by `audio.griffin_lim`; "magnitude": a (513, T + 1) linear magnitude
+    from the neural vocoder, by `vocoder.griffin_lim_magnitude`."""
+    kind, source, heard, n_iter = job
+    wave = A.griffin_lim(source, n_iter=n_iter) if kind == "mel" else V.griffin_lim_magnitude(source, n_iter)
     return metrics.stoi(heard, wave), metrics.stoi(heard, wave, extended=True)
 
 
@@ -120,22 +139,28 @@ def _parallel_map(function, jobs: list, workers: int) -> list:
         return list(pool.map(function, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
 
 
-def ceilings(rec, ae, vocode: bool = True, n_iter: int = 32, workers: int = 1) -> pd.DataFrame:
+def ceilings(rec, ae, vocode: bool = True, n_iter: int = 32, workers: int = 1, vocoder=None) -> pd.DataFrame:
     """Upper bounds on the test sentences: the autoencoder's resynthesis of the true mel ('autoencoder')
-    and Griffin-Lim of the true mel itself ('griffin_lim'). Column `ceiling` names the row's bound."""
+    and Griffin-Lim of the true mel itself ('griffin_lim'); with a `vocoder.SpectralInverter`, also the
+    true mel through it ('neural_vocoder'). Column `ceiling` names the row's bound."""
     from .autoencoder import reconstruct_mel
 
     test = split_trials(rec)["test"]
-    bounds = {"autoencoder": [reconstruct_mel(ae, t.mel) for t in test], "griffin_lim": [t.mel for t in test]}
-    return pd.concat([evaluate(mels, test, vocode, rec, n_iter, workers).assign(ceiling=name) for name, mels in bounds.items()],
-                     ignore_index=True)
+    true = [t.mel for t in test]
+    tables = [evaluate([reconstruct_mel(ae, mel) for mel in true], test, vocode, rec, n_iter, workers).assign(ceiling="autoencoder"),
+              evaluate(true, test, vocode, rec, n_iter, workers).assign(ceiling="griffin_lim")]
+    if vocoder is not None:
+        tables.append(evaluate(true, test, vocode, rec, n_iter, workers, vocoder).assign(ceiling="neural_vocoder"))
+    return pd.concat(tables, ignore_index=True)
 
 
 def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, workers: int = 1,
-                        corpus=CORPUS) -> pd.DataFrame:
+                        corpus=CORPUS, vocoder=None) -> pd.DataFrame:
     """Resynthesis of held-out real speech (the test split of `corpus`'s pre-training half, never seen in
     phase 1): one row per utterance with spectrogram_r, mcd_db, and STOI/ESTOI of autoencoder + Griffin-Lim
-    and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi)."""
+    and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi). With a
+    `vocoder.SpectralInverter`, the same two through it: neural_stoi/neural_estoi (autoencoder) and
+    neural_true_stoi/neural_true_estoi (true mel)."""
     from . import corpora
     from .autoencoder import reconstruct_mel
 
@@ -147,9 +172,11 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
     table = pd.DataFrame(dict(id=[u.id for u in held_out],
                               spectrogram_r=[metrics.spectrogram_correlation(m, r) for m, r in zip(mels, recons)],
                               mcd_db=[metrics.mel_cepstral_distortion(m, r) for m, r in zip(mels, recons)]))
-    for prefix, source in (("", recons), ("gl_", mels)):
-        jobs = [(mel, wave, n_iter) for mel, wave in zip(source, heard)]
-        table[[f"{prefix}stoi", f"{prefix}estoi"]] = _parallel_map(vocoded_intelligibility, jobs, workers)
+    sources = [("", recons, None), ("gl_", mels, None)]
+    if vocoder is not None:
+        sources += [("neural_", recons, vocoder), ("neural_true_", mels, vocoder)]
+    for prefix, source, through in sources:
+        table[[f"{prefix}stoi", f"{prefix}estoi"]] = intelligibility(source, heard, n_iter, workers, through)
     return table
 
 

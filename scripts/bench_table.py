@@ -47,6 +47,8 @@ def main(path: str) -> None:
     print(f"\nPhase-1 autoencoder on held-out real speech ({quality['estoi']['n']} asterisk utterances never seen in "
           f"pre-training): mel spectrogram r {cell(quality['spectrogram_r'])}, ESTOI after Griffin-Lim "
           f"{cell(quality['estoi'])} (Griffin-Lim of the true mel: {cell(quality['gl_estoi'])}).")
+    if "vocoder" in bench:  # since the neural vocoder existed
+        neural_vocoder_table(bench)
     stages, made = bench["stage_seconds"], bench.get("cache", {}).get("built")  # no "cache" before this field existed
     print(f"\nWall time: total {stages['total'] / 60:.1f} min; " + ", ".join(
         f"{k} {v:.0f} s" for k, v in stages.items() if k != "total") + ".")
@@ -58,6 +60,21 @@ def main(path: str) -> None:
         print("Products this run made in the cache: " + ", ".join(f"{kind} {n}" for kind, n in made.items())
               + "; anything else it loaded from the cache, so those stage times are load times and a loaded"
               " network's training s is that of the run that trained it.")
+
+
+def neural_vocoder_table(bench: dict) -> None:
+    """The same decoded mels vocoded by Griffin-Lim and by the neural vocoder, and the held-out speech line."""
+    quality, vocoder = bench["autoencoder_resynthesis"], bench["vocoder"]
+    print(f"\nNeural vocoder ({vocoder['parameters']:,} parameters, {vocoder['epochs']} epochs) instead of Griffin-Lim "
+          "from the mel, on the same decoded mels:\n")
+    print("| method | stoi: Griffin-Lim | stoi: neural vocoder | estoi: Griffin-Lim | estoi: neural vocoder |")
+    print("|---|---|---|---|---|")
+    for name, method in bench["methods"].items():
+        across = method["across_seeds"]
+        print(f"| {name} | " + " | ".join(f"{cell(across[m])} | {cell(across['neural_vocoder'][m])}"
+                                          for m in ("stoi", "estoi")) + " |")
+    print(f"\nOn held-out real speech, ESTOI through the neural vocoder: autoencoder resynthesis "
+          f"{cell(quality['neural_estoi'])}, true mel {cell(quality['neural_true_estoi'])}.")
 
 
 if __name__ == "__main__":

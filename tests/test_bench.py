@@ -3,10 +3,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from phase2_fakes import fake_recording, tiny_autoencoder
 from script_loading import load_script
 
 from n2s_lite import bench, reproduce
+from n2s_lite import vocoder as V
 from n2s_lite import experiment as X
 from n2s_lite.cli import main
 
@@ -30,7 +32,10 @@ def test_smoke_bench_reports_every_method_seed_and_metric(smoke_results):
             assert set(run["means"]) == set(X.METRICS)
             assert all(len(run["per_sentence"][m]) == n_test for m in X.METRICS)
             assert run["n_parameters"] > 0 and run["train_seconds"] >= 0
+            assert all(-1 <= run["neural_vocoder"][m]["mean"] <= 1 and run["neural_vocoder"][m]["n"] == n_test
+                       for m in ("stoi", "estoi"))  # ESTOI is a correlation: an untrained smoke decoder's can be < 0
         assert set(method["across_seeds"]) >= set(X.METRICS)
+        assert set(method["across_seeds"]["neural_vocoder"]["estoi"]) == {"mean", "std", "n"}
 
 
 @pytest.mark.slow
@@ -40,6 +45,10 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     assert set(r["margins"]["ridge"]) == set(bench.MARGIN_METRICS)
     assert r["ceilings"]["griffin_lim"]["spectrogram_r"]["mean"] == pytest.approx(1.0)
     assert 0 < r["autoencoder_resynthesis"]["estoi"]["n"]
+    assert set(r["autoencoder_resynthesis"]) == set(X.QUALITY_COLUMNS)
+    assert r["ceilings"]["neural_vocoder"]["spectrogram_r"]["mean"] == pytest.approx(1.0)  # the true mel, vocoded
+    assert 0 < r["ceilings"]["neural_vocoder"]["estoi"]["mean"] <= 1
+    assert r["vocoder"]["parameters"] > 0 and r["vocoder"]["epochs"] >= 1 and "vocoder" in r["stage_seconds"]
     assert {"participant", "autoencoder", "ceilings", "total", "train/transfer"} <= set(r["stage_seconds"])
     assert r["machine"]["cpu_count"] >= 1 and r["versions"]["packages"]["torch"] and r["versions"]["n2s_lite"]
     assert r["machine"]["cpu_capability"] == reproduce.cpu_capability()
@@ -72,9 +81,13 @@ def test_margin_counts_as_real_only_when_it_exceeds_the_across_seed_spread():
 def test_seed_spread_is_the_sample_standard_deviation_and_zero_for_one_seed():
     assert bench.seed_spread(np.array([0.60, 0.62, 0.67])) == pytest.approx(np.std([0.60, 0.62, 0.67], ddof=1))
     assert bench.seed_spread(np.array([0.60])) == 0.0
-    stats = bench._across_seeds({"0": dict(means=dict.fromkeys(X.METRICS, 0.5), n_parameters=3, train_seconds=1.0),
-                                 "1": dict(means=dict.fromkeys(X.METRICS, 0.7), n_parameters=3, train_seconds=3.0)})
+    neural = lambda value: {m: dict(mean=value) for m in ("stoi", "estoi")}
+    stats = bench._across_seeds({"0": dict(means=dict.fromkeys(X.METRICS, 0.5), n_parameters=3, train_seconds=1.0,
+                                           neural_vocoder=neural(0.4)),
+                                 "1": dict(means=dict.fromkeys(X.METRICS, 0.7), n_parameters=3, train_seconds=3.0,
+                                           neural_vocoder=neural(0.6))})
     assert stats["estoi"]["std"] == pytest.approx(0.2 / 2 ** 0.5) and stats["train_seconds"] == 2.0
+    assert stats["neural_vocoder"]["estoi"] == dict(mean=pytest.approx(0.5), std=pytest.approx(0.2 / 2 ** 0.5), n=2)
 
 
 def test_seed_argument_forms():
@@ -113,10 +126,19 @@ def fake_phase_1(tmp_path, monkeypatch):
         asked.append(("autoencoder", corpus))
         return ae
 
-    def autoencoder_quality(ae, n_utterances, n_iter, workers, corpus=X.CORPUS):
-        asked.append(("held-out speech", corpus))
-        return pd.DataFrame({m: [0.5] for m in ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi")})
+    def pretrained_vocoder(profile, corpus="asterisk"):
+        asked.append(("vocoder", corpus))
+        return inverter
 
+    def autoencoder_quality(ae, n_utterances, n_iter, workers, corpus=X.CORPUS, vocoder=None):
+        asked.append(("held-out speech", corpus))
+        assert vocoder is inverter
+        return pd.DataFrame({m: [0.5] for m in X.QUALITY_COLUMNS})
+
+    torch.manual_seed(0)
+    inverter = V.SpectralInverter(channels=8, blocks=1)
+    inverter.history = [dict(epoch=0, val_loss=1.0)]  # as `vocoder.load` gives it
+    monkeypatch.setattr(V, "pretrained", pretrained_vocoder)
     monkeypatch.setattr(X, "participant", participant)
     monkeypatch.setattr(X, "pretrained_autoencoder", pretrained_autoencoder)
     monkeypatch.setattr(X, "autoencoder_quality", autoencoder_quality)
@@ -130,7 +152,7 @@ def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, fak
                     pretrain_corpus=["asterisk", "asterisk-fr"], stimulus_corpus=["tts"])
     assert json.loads(out.read_text())["corpora"] == {"pretrain": ["asterisk", "asterisk-fr"], "stimuli": "tts"}
     assert set(asked) == {("participant", "tts"), ("autoencoder", ("asterisk", "asterisk-fr")),
-                          ("held-out speech", ("asterisk", "asterisk-fr"))}
+                          ("vocoder", ("asterisk", "asterisk-fr")), ("held-out speech", ("asterisk", "asterisk-fr"))}
 
 
 def test_bench_says_which_products_it_made_and_which_it_loaded_from_the_cache(tmp_path, fake_phase_1):
@@ -139,13 +161,13 @@ def test_bench_says_which_products_it_made_and_which_it_loaded_from_the_cache(tm
     runs = [bench.run_bench("smoke", tmp_path / f"r{i}.json", seeds=[0, 1], methods=("transfer", "ridge"), jobs=1)
             for i in range(2)]
     # transfer seeds 0 and 1 (phase2_alone is seed 0 on the same threads: the same network); ridge is not cached
-    assert runs[0]["cache"]["built"] == {"participant": 0, "autoencoder": 0, "decoder": 2}
-    assert runs[1]["cache"]["built"] == {"participant": 0, "autoencoder": 0, "decoder": 0}
+    assert runs[0]["cache"]["built"] == {"participant": 0, "autoencoder": 0, "vocoder": 0, "decoder": 2}
+    assert runs[1]["cache"]["built"] == {"participant": 0, "autoencoder": 0, "vocoder": 0, "decoder": 0}
     assert runs[1]["cache"]["directory"] == str(tmp_path / "cache")
     # the loaded network is the trained one (ESTOI's sums may differ in the last digits between processes)
     assert runs[1]["methods"]["transfer"]["seeds"]["1"]["means"] == pytest.approx(
         runs[0]["methods"]["transfer"]["seeds"]["1"]["means"], rel=1e-9)
-    assert bench.cache_products() == {"participant": 0, "autoencoder": 0, "decoder": 2}
+    assert bench.cache_products() == {"participant": 0, "autoencoder": 0, "vocoder": 0, "decoder": 2}
 
 
 @pytest.mark.slow
@@ -161,13 +183,17 @@ def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, t
     assert f"Phase 2 alone (transfer seed {smoke_results['seeds'][0]} trained again by itself" in out
     built = smoke_results["cache"]["built"]
     assert f"Products this run made in the cache: participant {built['participant']}, " in out
+    assert "| ceiling: neural_vocoder | | 1.000 |" in out and "| transfer | " in out.split("Neural vocoder (")[1]
+    assert "On held-out real speech, ESTOI through the neural vocoder: autoencoder resynthesis " in out
     if smoke_results["stage_cpu_stolen"]["total"] is not None:
         assert "the hypervisor gave to other virtual machines (steal): " in out and " phase2_alone " in out
     # a JSON of a bench before b65529d: seed 0 of transfer trained alone, no timing run, no cache counts
-    older = {k: v for k, v in smoke_results.items() if k not in ("phase2_alone", "cache", "stage_cpu_stolen")}
+    older = {k: v for k, v in smoke_results.items() if k not in ("phase2_alone", "cache", "stage_cpu_stolen", "vocoder")}
+    older["ceilings"] = {k: v for k, v in smoke_results["ceilings"].items() if k != "neural_vocoder"}
     older["schedule"] = dict(smoke_results["schedule"], alone=[["transfer", smoke_results["seeds"][0]]])
     path.write_text(json.dumps(older))
     bench_table.main(str(path))
     out = capsys.readouterr().out
     assert f"transfer seed {smoke_results['seeds'][0]} trained alone on every core, every other run" in out
     assert "Phase 2 alone" not in out and "Products this run made" not in out and "(steal)" not in out
+    assert "neural" not in out

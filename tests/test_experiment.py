@@ -8,6 +8,7 @@ from phase2_fakes import fake_recording, tiny_autoencoder, write_tone_corpus
 from n2s_lite import decoding as D
 from n2s_lite import experiment as X
 from n2s_lite import methods, parallel
+from n2s_lite import vocoder as V
 from n2s_lite.train import torch_threads
 
 
@@ -48,6 +49,23 @@ def test_ceilings_bound_the_test_set(rec):
     assert set(table["ceiling"]) == {"autoencoder", "griffin_lim"}
     griffin_lim = table[table["ceiling"] == "griffin_lim"]
     assert np.allclose(griffin_lim["spectrogram_r"], 1) and griffin_lim["stoi"].lt(1).all()
+
+
+def test_the_neural_vocoder_scores_the_same_mels_through_its_own_waveforms(rec, trials):
+    test = trials["test"][:3]
+    torch.manual_seed(0)
+    inverter = V.SpectralInverter(channels=8, blocks=1)
+    mels = [t.mel for t in test]
+    griffin_lim = X.evaluate(mels, test, rec=rec, n_iter=4)
+    neural = X.evaluate(mels, test, rec=rec, n_iter=4, vocoder=inverter, workers=2)
+    assert griffin_lim.drop(columns=["stoi", "estoi"]).equals(neural.drop(columns=["stoi", "estoi"]))
+    expected = [X.vocoded_intelligibility(("magnitude", V.linear_magnitude(inverter, t.mel), X.reference_audio(rec, t), 4))
+                for t in test]
+    assert np.allclose(neural[["stoi", "estoi"]].to_numpy(), expected)
+    assert not np.allclose(neural["stoi"], griffin_lim["stoi"])
+    bounds = X.ceilings(rec, tiny_autoencoder(), n_iter=4, vocoder=inverter)
+    assert set(bounds["ceiling"]) == {"autoencoder", "griffin_lim", "neural_vocoder"}
+    assert np.allclose(bounds[bounds["ceiling"] == "neural_vocoder"]["spectrogram_r"], 1)
 
 
 def test_data_curve_trains_on_growing_prefixes_and_caps_at_what_exists(rec, monkeypatch):
