@@ -6,13 +6,14 @@ metric's sentence mean; the margins of "transfer" over every other method on spe
 and ESTOI, and whether each margin exceeds the across-seed spread (the larger of the two methods'
 across-seed standard deviations); the ceilings; the autoencoder's resynthesis quality on held-out real
 speech; STOI and ESTOI once more through the neural vocoder (`vocoder`: every run's decoded mels, the
-ceilings' true mels and the autoencoder's resynthesis), beside Griffin-Lim, the comparison's vocoder; the corpora of phase 1 and of the stimuli; wall time per stage and the share of the machine's
-CPU time a hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many
+ceilings' true mels and the autoencoder's resynthesis) beside Griffin-Lim, the comparison's vocoder; the
+corpora of phase 1 and of the stimuli; wall time per stage and the share of the machine's CPU time a
+hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many
 products of each kind the run made in the cache (`cache.built`: a product it did not make was loaded, so
 its stage time is a load time and a loaded network's training seconds are those of the run that trained
 it); the schedule; the machine and the versions.
 
-Schedule. The participant, phase 1, the ceilings and a timing run of phase 2 (the first seed of
+Schedule. The participant, phase 1, the neural vocoder, the ceilings and a timing run of phase 2 (the first seed of
 "transfer", trained by itself with every CPU thread: `phase2_alone`) run one after the other. Then every
 (method, seed) run of the table goes, longest first, to `jobs` worker processes with cpu_count // jobs
 threads each (`parallel`: about 1.4x sooner on 2 cores than one after the other), so all of them train
@@ -145,11 +146,10 @@ def run_task(task: tuple[str, int], profile: str, corpora: dict) -> dict:
     started = time.perf_counter()
     decoder = X.train_method(name, rec, profile, seed, ae=ae)
     trained = time.perf_counter()
-    table = X.evaluate(decoder, test, vocode=True, rec=rec, n_iter=options["griffin_lim_iters"],
-                       workers=torch.get_num_threads())
-    heard = [X.reference_audio(rec, t) for t in test]
-    neural = X.intelligibility(X.predict_all(decoder, test), heard, options["griffin_lim_iters"],
-                               torch.get_num_threads(), V.pretrained(profile, corpora["pretrain"]))
+    predictions, n_iter, workers = X.predict_all(decoder, test), options["griffin_lim_iters"], torch.get_num_threads()
+    table = X.evaluate(predictions, test, vocode=True, rec=rec, n_iter=n_iter, workers=workers)
+    neural = X.intelligibility(predictions, [X.reference_audio(rec, t) for t in test], n_iter, workers,
+                               V.pretrained(profile, corpora["pretrain"]))
     return dict(means={m: s["mean"] for m, s in X.summary(table).items()}, summary=X.summary(table),
                 per_sentence={m: table[m].round(5).tolist() for m in X.METRICS},
                 stimulus_ids=table["stimulus_id"].tolist(), n_parameters=int(decoder.n_parameters),

@@ -147,7 +147,8 @@ def ceilings(rec, ae, vocode: bool = True, n_iter: int = 32, workers: int = 1, v
 
     test = split_trials(rec)["test"]
     true = [t.mel for t in test]
-    tables = [evaluate([reconstruct_mel(ae, mel) for mel in true], test, vocode, rec, n_iter, workers).assign(ceiling="autoencoder"),
+    resynthesized = [reconstruct_mel(ae, mel) for mel in true]
+    tables = [evaluate(resynthesized, test, vocode, rec, n_iter, workers).assign(ceiling="autoencoder"),
               evaluate(true, test, vocode, rec, n_iter, workers).assign(ceiling="griffin_lim")]
     if vocoder is not None:
         tables.append(evaluate(true, test, vocode, rec, n_iter, workers, vocoder).assign(ceiling="neural_vocoder"))

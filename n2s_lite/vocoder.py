@@ -169,7 +169,8 @@ def train_vocoder(corpus="asterisk", profile: str = "smoke", seed: int = 0, chec
                          f"{len(train_pairs)} train and {len(val_pairs)} val utterances")
     seed_everything(seed)
     model = SpectralInverter(**{k: settings[k] for k in MODEL_KEYS})
-    sampler = PairSampler(train_pairs, settings["crop_frames"], settings["batch_size"], settings["steps_per_epoch"], seed)
+    sampler = PairSampler(train_pairs, settings["crop_frames"], settings["batch_size"], settings["steps_per_epoch"],
+                          seed)
     config = T.TrainConfig(max_epochs=settings["max_epochs"], lr=settings["lr"], patience=settings["patience"],
                            schedule="cosine", seed=seed, progress=progress)
     history = T.fit(model, _batch_loss, sampler, lambda m: _mean_loss(m, val_pairs), config,

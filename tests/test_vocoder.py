@@ -129,7 +129,8 @@ def test_pretrained_is_cached_and_trained_on_every_core(monkeypatch, tmp_path):
     monkeypatch.setattr(V.os, "cpu_count", lambda: 3)
     threads = []
     original = V.train_vocoder
-    monkeypatch.setattr(V, "train_vocoder", lambda *a, **k: threads.append(torch.get_num_threads()) or original(*a, **k))
+    monkeypatch.setattr(V, "train_vocoder",
+                        lambda *a, **k: threads.append(torch.get_num_threads()) or original(*a, **k))
     with T.torch_threads(1):
         first = V.pretrained("smoke", progress=False)
     second = V.pretrained("smoke", progress=False)
