@@ -56,8 +56,9 @@ DILATIONS = (1, 2, 4)  # of the residual blocks, repeated
 class SpectralInverter(nn.Module):
     """(B, T, 80) dB log-mel -> (B, T, 513) dB linear STFT power.
 
-    A 1x1 linear map of the mel (the part a least-squares inverse could do) plus a residual network with
-    a receptive field of a few frames for what it cannot (harmonics, formant shapes).
+    A 1x1 linear map of the mel (the part a least-squares inverse could do) plus a residual network for
+    what it cannot (harmonics, formant shapes); with the standard 3 blocks (kernel 5, dilations 1, 2, 4) it
+    sees 33 frames (330 ms) of context.
     """
 
     def __init__(self, channels: int = 128, blocks: int = 3):
