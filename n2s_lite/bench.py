@@ -8,17 +8,18 @@ across-seed standard deviations); the ceilings; the autoencoder's resynthesis qu
 speech; STOI and ESTOI once more through the neural vocoder (`vocoder`: every run's decoded mels, the
 ceilings' true mels and the autoencoder's resynthesis) beside Griffin-Lim, the comparison's vocoder; the
 corpora of phase 1 and of the stimuli; wall time per stage and the share of the machine's CPU time a
-hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many
-products of each kind the run made in the cache (`cache.built`: a product it did not make was loaded, so
-its stage time is a load time and a loaded network's training seconds are those of the run that trained
-it); the schedule; the machine and the versions.
+hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many products of each
+kind the run made in the cache (`cache.built`: a product it did not make was loaded, so its stage time is
+a load time and a loaded network's training seconds are those of the run that trained it); the schedule;
+the machine and the versions.
 
-Schedule. The participant, phase 1, the neural vocoder, the ceilings and a timing run of phase 2 (the first seed of
-"transfer", trained by itself with every CPU thread: `phase2_alone`) run one after the other. Then every
-(method, seed) run of the table goes, longest first, to `jobs` worker processes with cpu_count // jobs
-threads each (`parallel`: about 1.4x sooner on 2 cores than one after the other), so all of them train
-with the same threads, as the notebooks' curves do, and the curves' full-data points are the table's runs.
-Stage seconds of the runs are summed over runs, so they can add up to more than the wall time ("total").
+Schedule. The participant, phase 1, the neural vocoder, the ceilings and a timing run of phase 2 (the
+first seed of "transfer", trained by itself with every CPU thread: `phase2_alone`) run one after the
+other. Then every (method, seed) run of the table goes, longest first, to `jobs` worker processes with
+cpu_count // jobs threads each (`parallel`: about 1.4x sooner on 2 cores than one after the other), so all
+of them train with the same threads, as the notebooks' curves do, and the curves' full-data points are the
+table's runs. Stage seconds of the runs are summed over runs, so they can add up to more than the wall
+time ("total").
 """
 from __future__ import annotations
 

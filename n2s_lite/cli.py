@@ -49,11 +49,12 @@ def _train_vocoder(args) -> int:
     from pathlib import Path
 
     from . import vocoder
+    from .methods import corpus_spec
 
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise FileExistsError(f"{out}: exists already; refusing to overwrite it (use --overwrite)")
-    model = vocoder.pretrained(args.profile, args.corpus[0] if len(args.corpus) == 1 else list(args.corpus), args.seed)
+    model = vocoder.pretrained(args.profile, corpus_spec(args.corpus), args.seed)
     vocoder.save(model, out, history=model.history)
     print(f"wrote {out}")
     return 0

@@ -15,7 +15,6 @@ and left: 300 steps (4 min) of a 0.56 M-parameter network gave ESTOI 0.60, Griff
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +28,9 @@ from torch import nn
 from . import audio as A
 from . import cache
 from . import train as T
-from .autoencoder import ResidualBlock
+from .autoencoder import FLOOR_DB, ResidualBlock
 from .errors import InputError
-from .losses import normalise
+from .losses import MEL_SCALE_DB, normalise
 from .utils import seed_everything
 
 N_LINEAR = A.N_FFT // 2 + 1  # 513 STFT bins, 0 .. 8 kHz
@@ -79,7 +78,7 @@ class SpectralInverter(nn.Module):
 
 def denormalise_linear(units: torch.Tensor) -> torch.Tensor:
     """Network units -> dB linear power (the scale of `losses.normalise`, centred on the target's floor)."""
-    return units * 20.0 + LINEAR_FLOOR_DB / 2
+    return units * MEL_SCALE_DB + LINEAR_FLOOR_DB / 2
 
 
 def linear_power_db(wave: np.ndarray) -> np.ndarray:
@@ -122,7 +121,7 @@ class PairSampler:
             start = rng.integers(0, excess + 1)
             return mel[start:start + self.crop_frames], linear[start:start + self.crop_frames]
         start = rng.integers(0, -excess + 1)
-        out_mel = np.full((self.crop_frames, A.N_MELS), 10.0 * math.log10(A.MEL_FLOOR), np.float32)
+        out_mel = np.full((self.crop_frames, A.N_MELS), FLOOR_DB, np.float32)
         out_linear = np.full((self.crop_frames, N_LINEAR), LINEAR_FLOOR_DB, np.float32)
         out_mel[start:start + len(mel)], out_linear[start:start + len(mel)] = mel, linear
         return out_mel, out_linear
