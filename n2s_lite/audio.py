@@ -74,12 +74,21 @@ def mel_to_linear_power(mel_power: np.ndarray, iterations: int = 30) -> np.ndarr
 
 def griffin_lim(logmel: np.ndarray, n_iter: int = 32, seed: int = 0) -> np.ndarray:
     """(T, 80) dB log-mel -> (T * 160,) float32 waveform by mel inversion and Griffin-Lim (librosa)."""
-    logmel = np.asarray(logmel, dtype=np.float64)
-    # librosa's centred STFT of T * 160 samples has T + 1 frames: repeat the last one.
-    power = 10.0 ** (np.concatenate([logmel, logmel[-1:]]).T / 10.0)
-    magnitude = np.sqrt(mel_to_linear_power(power))
+    power = 10.0 ** (with_closing_frame(np.asarray(logmel, dtype=np.float64)).T / 10.0)
+    return griffin_lim_magnitude(np.sqrt(mel_to_linear_power(power)), n_iter, seed)
+
+
+def with_closing_frame(frames: np.ndarray) -> np.ndarray:
+    """(T, C) frames -> (T + 1, C), the last one repeated: librosa's centred STFT of T * 160 samples has
+    T + 1 frames, one more than `log_mel` keeps."""
+    return np.concatenate([frames, frames[-1:]])
+
+
+def griffin_lim_magnitude(magnitude: np.ndarray, n_iter: int = 32, seed: int = 0) -> np.ndarray:
+    """(513, T + 1) linear STFT magnitude -> (T * 160,) float32 waveform in [-1, 1] by librosa's Griffin-Lim
+    (random initial phase from `seed`)."""
     wave = librosa.griffinlim(magnitude, n_iter=n_iter, hop_length=HOP, win_length=N_FFT, n_fft=N_FFT,
-                              length=logmel.shape[0] * HOP, random_state=seed, init="random")
+                              length=(magnitude.shape[1] - 1) * HOP, random_state=seed, init="random")
     return np.clip(wave, -1.0, 1.0).astype(np.float32)
 
 

@@ -15,9 +15,8 @@ pretraining_and_stimuli` keeps them disjoint from the stimulus sentences of the 
 from __future__ import annotations
 
 import math
-import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -25,8 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import audio as A
-from . import cache
 from . import train as T
+from .crops import CropSampler
 from .errors import InputError
 from .losses import denormalise, normalise, spectrogram_loss
 from .utils import seed_everything
@@ -178,39 +177,16 @@ def _check_mel(mel: torch.Tensor) -> None:
 # --------------------------------------------------------------------------------------------- training
 
 
-@dataclass
-class CropSampler:
-    """Random fixed-length crops of log-mels, reproducible per (seed, epoch).
+def gain_augmented(sampler: CropSampler, gain_db: float):
+    """epoch -> (B, crop_frames, 80) float32 dB batches of a log-mel `CropSampler`, each crop shifted by a
+    random gain of +-gain_db (a level shift of the whole log-mel, re-floored at the silence level)."""
 
-    Utterances are drawn in proportion to their length; shorter ones are padded with silence; each crop
-    gets a random gain of +-gain_db (a level shift of the whole log-mel, re-floored at the silence level).
-    """
-
-    mels: list  # of (T_i, 80) float32 dB arrays
-    crop_frames: int
-    batch_size: int
-    steps_per_epoch: int
-    gain_db: float
-    seed: int
-
-    def __call__(self, epoch: int):
-        rng = np.random.default_rng([self.seed, epoch])
-        lengths = np.array([len(m) for m in self.mels], dtype=np.float64)
-        for _ in range(self.steps_per_epoch):
-            picks = rng.choice(len(self.mels), size=self.batch_size, p=lengths / lengths.sum())
-            crops = np.stack([self._crop(self.mels[i], rng) for i in picks])
-            gains = rng.uniform(-self.gain_db, self.gain_db, size=(self.batch_size, 1, 1))
+    def batches(epoch: int):
+        for rng, (crops,) in sampler.batches(epoch):
+            gains = rng.uniform(-gain_db, gain_db, size=(len(crops), 1, 1))
             yield torch.from_numpy(np.maximum(crops + gains, FLOOR_DB).astype(np.float32))
 
-    def _crop(self, mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        excess = len(mel) - self.crop_frames
-        if excess >= 0:
-            start = rng.integers(0, excess + 1)
-            return mel[start:start + self.crop_frames]
-        out = np.full((self.crop_frames, A.N_MELS), FLOOR_DB, dtype=np.float32)
-        start = rng.integers(0, -excess + 1)
-        out[start:start + len(mel)] = mel
-        return out
+    return batches
 
 
 def corpus_mels(utterances, limit: int | None = None) -> list[np.ndarray]:
@@ -241,11 +217,12 @@ def fit_autoencoder(model: SpeechAutoencoder, train_mels: list, val_mels: list, 
 
     settings: a `PROFILES` entry (crop length, batches, learning rate, patience, epochs).
     """
-    sampler = CropSampler(train_mels, settings["crop_frames"], settings["batch_size"],
-                          settings["steps_per_epoch"], settings["gain_db"], seed)
+    crops = CropSampler([(mel,) for mel in train_mels], (FLOOR_DB,), settings["crop_frames"],
+                        settings["batch_size"], settings["steps_per_epoch"], seed)
     config = T.TrainConfig(max_epochs=max_epochs or settings["max_epochs"], lr=settings["lr"],
                            patience=settings["patience"], seed=seed, progress=progress)
-    return T.fit(model, _batch_loss, sampler, lambda m: _mean_loss(m, val_mels), config,
+    batches = gain_augmented(crops, settings["gain_db"])
+    return T.fit(model, _batch_loss, batches, lambda m: _mean_loss(m, val_mels), config,
                  checkpoint=checkpoint, desc="autoencoder")
 
 
@@ -254,6 +231,24 @@ def build(settings: str | dict = "smoke", decoder: str = "mel", seed: int = 0) -
     settings = PROFILES[settings] if isinstance(settings, str) else settings
     seed_everything(seed)
     return SpeechAutoencoder(decoder=decoder, **{k: settings[k] for k in MODEL_KEYS})
+
+
+def pretraining_speech(corpus, featurise: Callable, limit: int | None) -> tuple[list, list]:
+    """Features of a corpus's pre-training part -> (train, val): featurise(utterances, limit) of its train
+    split and featurise(utterances, about limit / 4) of its val split. The test split and the stimulus half
+    (`corpora.pretraining_and_stimuli`) are never read. corpus: a `corpora.Corpus` or spec(s).
+    """
+    from . import corpora
+
+    if not isinstance(corpus, corpora.Corpus):
+        corpus = corpora.load(corpus)
+    pretrain_part, _stimuli = corpora.pretraining_and_stimuli(corpus)
+    train = featurise(pretrain_part.split("train"), limit)
+    val = featurise(pretrain_part.split("val"), limit and max(limit // 4, 4))
+    if not train or not val:
+        raise InputError(corpus.name, "utterances", "enough speech for non-empty pre-training train and val splits",
+                         f"{len(train)} train and {len(val)} val utterances")
+    return train, val
 
 
 def pretrain(corpus="asterisk", profile: str = "smoke", seed: int = 0, checkpoint=None, decoder: str = "mel",
@@ -265,17 +260,7 @@ def pretrain(corpus="asterisk", profile: str = "smoke", seed: int = 0, checkpoin
     and every stimulus utterance (`corpora.pretraining_and_stimuli`) are never seen. The split hashes each
     sentence, so a combined corpus keeps every sentence on the side it has in its own corpus.
     """
-    from . import corpora
-
-    if not isinstance(corpus, corpora.Corpus):
-        corpus = corpora.load(corpus)
-    pretrain_part, _stimuli = corpora.pretraining_and_stimuli(corpus)
-    limit = PROFILES[profile]["max_utterances"]
-    train_mels = corpus_mels(pretrain_part.split("train"), limit)
-    val_mels = corpus_mels(pretrain_part.split("val"), limit and max(limit // 4, 4))
-    if not train_mels or not val_mels:
-        raise InputError(corpus.name, "utterances", "enough speech for non-empty pre-training train and val splits",
-                         f"{len(train_mels)} train and {len(val_mels)} val utterances")
+    train_mels, val_mels = pretraining_speech(corpus, corpus_mels, PROFILES[profile]["max_utterances"])
     model = build(profile, decoder, seed)
     history = fit_autoencoder(model, train_mels, val_mels, PROFILES[profile], seed, checkpoint, progress=progress)
     return model.cpu().eval(), history
@@ -285,23 +270,13 @@ def pretrained(profile: str = "smoke", corpus: str | list[str] = "asterisk", see
                progress: bool = True) -> SpeechAutoencoder:
     """The pre-trained autoencoder for this configuration, trained once and then loaded from the cache.
 
-    Pre-training always uses every CPU core, whichever process asks for it first (a worker of
-    `parallel.map_in_workers` has fewer threads), so every caller on a machine gets the same autoencoder.
-    Keyed by the settings, the corpus, the seed, the code and where it trains (`train.compute_context`).
-    An interrupted pre-training resumes from its checkpoint in the cache directory.
+    Keyed by the settings, the corpus, the seed, the code and where it trains; it pre-trains on every CPU
+    core, whichever process asks first, and an interrupted pre-training resumes (`train.trained_once`).
     """
-    threads = os.cpu_count() or 1
     config = dict(kind="speech_autoencoder", profile=profile, settings=PROFILES[profile], corpus=corpus,
-                  seed=seed, decoder=decoder, mel=A.mel_params(), compute=T.compute_context(threads=threads))
-    resume = cache.cache_dir() / "autoencoder" / f"{cache.config_key(config, CODE)}.resume.pt"
-
-    def build_product(path: Path) -> None:
-        with T.torch_threads(threads):
-            model, history = pretrain(corpus, profile, seed, resume, decoder, progress)
-        save(model, path, history=history)
-        resume.unlink(missing_ok=True)
-
-    return load(cache.cached("autoencoder", config, build_product, suffix=".pt", code=CODE))
+                  seed=seed, decoder=decoder, mel=A.mel_params())
+    return T.trained_once("autoencoder", config, CODE,
+                          lambda resume: pretrain(corpus, profile, seed, resume, decoder, progress), save, load)
 
 
 # ---------------------------------------------------------------------------------------- files and audio
@@ -315,13 +290,7 @@ def save(model: SpeechAutoencoder, path, history: list | None = None) -> Path:
 
 def load(path) -> SpeechAutoencoder:
     """Rebuild a model written by `save` (in eval mode, on CPU); `model.history` is its training history."""
-    payload = T.load_payload(path, CHECKPOINT_KIND, "autoencoder.save")
-    if payload["mel"] != A.mel_params():
-        raise InputError(path, "mel", f"log-mel parameters {A.mel_params()}", str(payload["mel"]))
-    model = SpeechAutoencoder(**payload["config"])
-    model.load_state_dict(payload["state_dict"])
-    model.history = list(payload.get("history", []))
-    return model.eval()
+    return T.load_model(path, CHECKPOINT_KIND, "autoencoder.save", SpeechAutoencoder, mel=A.mel_params())
 
 
 @torch.no_grad()
@@ -332,20 +301,26 @@ def reconstruct_mel(model: SpeechAutoencoder, mel: np.ndarray) -> np.ndarray:
     return model(torch.as_tensor(mel, dtype=torch.float32, device=device)[None])[0].cpu().numpy()
 
 
-def resynthesize(model: SpeechAutoencoder, wave_16k: np.ndarray, n_iter: int = 32) -> np.ndarray:
-    """(N,) 16 kHz speech -> (N,) float32 speech: log-mel -> autoencoder -> Griffin-Lim."""
+def resynthesize(model: SpeechAutoencoder, wave_16k: np.ndarray, n_iter: int = 32,
+                 vocode: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """(N,) 16 kHz speech -> (N,) float32 speech: log-mel -> autoencoder -> vocoder.
+
+    vocode: (T, 80) dB log-mel -> (T * 160,) waveform, e.g. with a `vocoder.vocode`; None: Griffin-Lim from
+    the mel (`audio.griffin_lim`, n_iter iterations).
+    """
     wave_16k = np.asarray(wave_16k, dtype=np.float32)
     if wave_16k.ndim != 1 or len(wave_16k) < A.N_FFT:
         raise InputError("<waveform>", "wave", f"a 1-D waveform of at least {A.N_FFT} samples (64 ms)",
                          f"shape {wave_16k.shape}")
-    out = A.griffin_lim(reconstruct_mel(model, A.log_mel(wave_16k)), n_iter=n_iter)
+    mel = reconstruct_mel(model, A.log_mel(wave_16k))
+    out = A.griffin_lim(mel, n_iter=n_iter) if vocode is None else vocode(mel)
     return np.pad(out, (0, len(wave_16k) - len(out)))
 
 
-def resynthesize_file(checkpoint, in_path, out_path, overwrite: bool = False) -> Path:
-    """Speech file (any format soundfile reads, any sample rate) -> 16 kHz wav through the autoencoder.
-
-    Never replaces an existing out_path unless overwrite=True.
+def resynthesize_file(checkpoint, in_path, out_path, overwrite: bool = False,
+                      vocode: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
+    """Speech file (any format soundfile reads, any sample rate) -> 16 kHz wav through the autoencoder and
+    `vocode` (as in `resynthesize`). Never replaces an existing out_path unless overwrite=True.
     """
     out_path = Path(out_path)
     if out_path.exists() and not overwrite:
@@ -353,4 +328,4 @@ def resynthesize_file(checkpoint, in_path, out_path, overwrite: bool = False) ->
     wave = A.load_audio(in_path)
     if len(wave) < A.N_FFT:
         raise InputError(in_path, "audio", f"at least {A.N_FFT} samples at 16 kHz (64 ms)", f"{len(wave)} samples")
-    return A.save_audio(out_path, resynthesize(load(checkpoint), wave), overwrite=overwrite)
+    return A.save_audio(out_path, resynthesize(load(checkpoint), wave, vocode=vocode), overwrite=overwrite)

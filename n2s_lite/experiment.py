@@ -122,9 +122,9 @@ def vocoded_intelligibility(job: tuple) -> tuple[float, float]:
     """(source kind, source, heard (T * 160,) audio, Griffin-Lim iterations) -> (STOI, ESTOI) of its waveform.
 
     Kind "mel": a (T, 80) dB log-mel, by `audio.griffin_lim`; "magnitude": a (513, T + 1) linear magnitude
-    from the neural vocoder, by `vocoder.griffin_lim_magnitude`."""
+    from the neural vocoder, by `audio.griffin_lim_magnitude`."""
     kind, source, heard, n_iter = job
-    wave = A.griffin_lim(source, n_iter=n_iter) if kind == "mel" else V.griffin_lim_magnitude(source, n_iter)
+    wave = A.griffin_lim(source, n_iter=n_iter) if kind == "mel" else A.griffin_lim_magnitude(source, n_iter)
     return metrics.stoi(heard, wave), metrics.stoi(heard, wave, extended=True)
 
 

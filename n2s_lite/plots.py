@@ -177,16 +177,23 @@ def metric_spread(per_sentence: pd.DataFrame, metrics, by: str = "method", ceili
     """Per-sentence spread of each metric by method (box + points); ceilings: metric -> value drawn as a line."""
     import seaborn as sns
 
-    metrics = list(metrics)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(2.8 * len(metrics), 3.4), squeeze=False,
-                             constrained_layout=True)
-    for ax, metric in zip(axes[0], metrics):
+    def draw(ax, metric):
         sns.boxplot(data=per_sentence, x=by, y=metric, order=order, ax=ax, color="0.85", fliersize=0)
         sns.stripplot(data=per_sentence, x=by, y=metric, order=order, ax=ax, size=3, color="C0", alpha=0.7)
+
+    return _metric_panels(metrics, draw, ceilings, panel_width=2.8)
+
+
+def _metric_panels(metrics, draw, ceilings: dict | None, panel_width: float) -> plt.Figure:
+    """One panel per metric side by side: draw(ax, metric) fills it, a dashed line marks its ceiling."""
+    metrics = list(metrics)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(panel_width * len(metrics), 3.4), squeeze=False,
+                             constrained_layout=True)
+    for ax, metric in zip(axes[0], metrics):
+        draw(ax, metric)
         if ceilings and metric in ceilings:
             ax.axhline(ceilings[metric], color="C3", ls="--", lw=1, label="ceiling")
-        ax.set(xlabel="", title=metric)
-        ax.set_ylabel("")
+        ax.set(xlabel="", ylabel="", title=metric)
         plt.setp(ax.get_xticklabels(), rotation=40, ha="right", rotation_mode="anchor")
     return fig
 
@@ -222,16 +229,10 @@ def metric_bars(per_sentence: pd.DataFrame, metrics, by: str = "method", ceiling
     """Mean of each metric by method with +-1 standard error over sentences; ceilings: metric -> value (line)."""
     import seaborn as sns
 
-    metrics = list(metrics)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(2.6 * len(metrics), 3.4), squeeze=False,
-                             constrained_layout=True)
-    for ax, metric in zip(axes[0], metrics):
+    def draw(ax, metric):
         sns.barplot(data=per_sentence, x=by, y=metric, order=order, ax=ax, errorbar="se", color="C0")
-        if ceilings and metric in ceilings:
-            ax.axhline(ceilings[metric], color="C3", ls="--", lw=1)
-        ax.set(xlabel="", ylabel="", title=metric)
-        plt.setp(ax.get_xticklabels(), rotation=40, ha="right", rotation_mode="anchor")
-    return fig
+
+    return _metric_panels(metrics, draw, ceilings, panel_width=2.6)
 
 
 def paired(per_sentence: pd.DataFrame, metric: str, first: str, second: str, by: str = "method",

@@ -3,11 +3,14 @@
 Each epoch reseeds torch with (seed, epoch) and asks the caller for that epoch's batches, so a run
 resumed from a checkpoint continues with exactly the numbers an uninterrupted run would produce.
 Checkpoints hold only tensors and plain Python values: they load with `torch.load(weights_only=True)`.
+`save_model` / `load_model` write and rebuild a trained model; `trained_once` makes a phase-1 product (the
+autoencoder, the vocoder) once per configuration and machine and serves it from the cache after that.
 """
 from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -17,6 +20,7 @@ from typing import Callable, Iterable
 import torch
 from tqdm.auto import tqdm
 
+from . import cache
 from .errors import InputError
 from .utils import atomic_path, pick_device
 
@@ -161,3 +165,42 @@ def load_payload(path, kind: str | None = None, writer: str = "save") -> dict:
     if kind is not None and payload.get("kind") != kind:
         raise InputError(path, "kind", f"a {kind} checkpoint (written by {writer})", repr(payload.get("kind")))
     return payload
+
+
+def load_model(path, kind: str, writer: str, build: Callable[..., torch.nn.Module], **expected) -> torch.nn.Module:
+    """Rebuild a model that `save_model` wrote: build(**its config), its weights, `model.history`; eval mode, CPU.
+
+    expected: fields the checkpoint must hold with exactly these values (e.g. mel=audio.mel_params());
+    another value raises InputError naming the file and the field.
+    """
+    payload = load_payload(path, kind, writer)
+    for field, value in expected.items():
+        if payload.get(field) != value:
+            raise InputError(path, field, f"{field} {value}", str(payload.get(field)))
+    model = build(**payload["config"])
+    model.load_state_dict(payload["state_dict"])
+    model.history = list(payload.get("history", []))
+    return model.eval()
+
+
+def trained_once(kind: str, config: dict, code: tuple, train: Callable[[Path], tuple],
+                 save: Callable, load: Callable[[Path], torch.nn.Module]) -> torch.nn.Module:
+    """A phase-1 product (the autoencoder, the vocoder) from the cache, trained first if it is not there.
+
+    It trains on every CPU core, whichever process asks first (a worker of `parallel.map_in_workers` has
+    fewer threads), so every caller on a machine gets the same network. Keyed by `config`, where it trains
+    (`compute_context`) and the source of the modules `code`. train(resume) -> (model, history) resumes an
+    interrupted training from the checkpoint `resume` in the cache directory; save(model, path, history=)
+    writes the product, load(path) reads it.
+    """
+    threads = os.cpu_count() or 1
+    config = dict(config, compute=compute_context(threads=threads))
+    resume = cache.cache_dir() / kind / f"{cache.config_key(config, code)}.resume.pt"
+
+    def build_product(path: Path) -> None:
+        with torch_threads(threads):
+            model, history = train(resume)
+        save(model, path, history=history)
+        resume.unlink(missing_ok=True)
+
+    return load(cache.cached(kind, config, build_product, suffix=".pt", code=code))

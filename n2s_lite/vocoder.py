@@ -15,8 +15,6 @@ and left: 300 steps (4 min) of a 0.56 M-parameter network gave ESTOI 0.60, Griff
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import librosa
@@ -26,9 +24,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import audio as A
-from . import cache
+from . import autoencoder as AE
 from . import train as T
-from .autoencoder import FLOOR_DB, ResidualBlock
+from .crops import CropSampler
 from .errors import InputError
 from .losses import MEL_SCALE_DB, normalise
 from .utils import seed_everything
@@ -65,7 +63,7 @@ class SpectralInverter(nn.Module):
         self.config = dict(channels=channels, blocks=blocks)
         self.linear = nn.Conv1d(A.N_MELS, N_LINEAR, 1)
         self.inp = nn.Conv1d(A.N_MELS, channels, 5, padding=2)
-        self.blocks = nn.Sequential(*[ResidualBlock(channels, DILATIONS[i % len(DILATIONS)]) for i in range(blocks)])
+        self.blocks = nn.Sequential(*[AE.ResidualBlock(channels, DILATIONS[i % len(DILATIONS)]) for i in range(blocks)])
         self.out = nn.Conv1d(channels, N_LINEAR, 1)
 
     def forward(self, mel_db: torch.Tensor) -> torch.Tensor:
@@ -96,37 +94,6 @@ def inversion_loss(pred_db: torch.Tensor, true_db: torch.Tensor) -> torch.Tensor
 
 
 # --------------------------------------------------------------------------------------------- training
-@dataclass
-class PairSampler:
-    """Random aligned crops of (log-mel, linear dB) pairs, reproducible per (seed, epoch); utterances drawn in
-    proportion to their length, shorter ones padded with silence."""
-
-    pairs: list  # of ((T_i, 80), (T_i, 513)) float32 dB arrays
-    crop_frames: int
-    batch_size: int
-    steps_per_epoch: int
-    seed: int
-
-    def __call__(self, epoch: int):
-        rng = np.random.default_rng([self.seed, epoch])
-        lengths = np.array([len(mel) for mel, _ in self.pairs], dtype=np.float64)
-        for _ in range(self.steps_per_epoch):
-            picks = rng.choice(len(self.pairs), size=self.batch_size, p=lengths / lengths.sum())
-            crops = [self._crop(*self.pairs[i], rng) for i in picks]
-            yield tuple(torch.from_numpy(np.stack(part)) for part in zip(*crops))
-
-    def _crop(self, mel: np.ndarray, linear: np.ndarray, rng: np.random.Generator) -> tuple:
-        excess = len(mel) - self.crop_frames
-        if excess >= 0:
-            start = rng.integers(0, excess + 1)
-            return mel[start:start + self.crop_frames], linear[start:start + self.crop_frames]
-        start = rng.integers(0, -excess + 1)
-        out_mel = np.full((self.crop_frames, A.N_MELS), FLOOR_DB, np.float32)
-        out_linear = np.full((self.crop_frames, N_LINEAR), LINEAR_FLOOR_DB, np.float32)
-        out_mel[start:start + len(mel)], out_linear[start:start + len(mel)] = mel, linear
-        return out_mel, out_linear
-
-
 def speech_pairs(utterances, limit: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Iterable of Utterance -> [((T, 80) dB log-mel, (T, 513) dB linear power)] of the first `limit`."""
     pairs = [(A.log_mel(u.audio), linear_power_db(u.audio)) for u in list(utterances)[:limit]]
@@ -155,22 +122,12 @@ def train_vocoder(corpus="asterisk", profile: str = "smoke", seed: int = 0, chec
     rate) -> (model on CPU in eval mode, history). Stimulus sentences are never seen.
 
     corpus: a `corpora.Corpus`, a spec or a list of specs (`corpora.load`)."""
-    from . import corpora
-
-    if not isinstance(corpus, corpora.Corpus):
-        corpus = corpora.load(corpus)
-    pretrain_part, _stimuli = corpora.pretraining_and_stimuli(corpus)
     settings = PROFILES[profile]
-    limit = settings["max_utterances"]
-    train_pairs = speech_pairs(pretrain_part.split("train"), limit)
-    val_pairs = speech_pairs(pretrain_part.split("val"), limit and max(limit // 4, 4))
-    if not train_pairs or not val_pairs:
-        raise InputError(corpus.name, "utterances", "enough speech for non-empty pre-training train and val splits",
-                         f"{len(train_pairs)} train and {len(val_pairs)} val utterances")
+    train_pairs, val_pairs = AE.pretraining_speech(corpus, speech_pairs, settings["max_utterances"])
     seed_everything(seed)
     model = SpectralInverter(**{k: settings[k] for k in MODEL_KEYS})
-    sampler = PairSampler(train_pairs, settings["crop_frames"], settings["batch_size"], settings["steps_per_epoch"],
-                          seed)
+    sampler = CropSampler(train_pairs, (AE.FLOOR_DB, LINEAR_FLOOR_DB), settings["crop_frames"], settings["batch_size"],
+                          settings["steps_per_epoch"], seed)
     config = T.TrainConfig(max_epochs=settings["max_epochs"], lr=settings["lr"], patience=settings["patience"],
                            schedule="cosine", seed=seed, progress=progress)
     history = T.fit(model, _batch_loss, sampler, lambda m: _mean_loss(m, val_pairs), config,
@@ -182,18 +139,10 @@ def pretrained(profile: str = "smoke", corpus: str | list[str] = "asterisk", see
                progress: bool = True) -> SpectralInverter:
     """The trained vocoder for this configuration, trained once (on every CPU core, so that every caller
     on a machine gets the same network) and then loaded from the cache; an interrupted training resumes."""
-    threads = os.cpu_count() or 1
     config = dict(kind="neural_vocoder", profile=profile, settings=PROFILES[profile], corpus=corpus, seed=seed,
-                  mel=A.mel_params(), compute=T.compute_context(threads=threads))
-    resume = cache.cache_dir() / "vocoder" / f"{cache.config_key(config, CODE)}.resume.pt"
-
-    def build_product(path: Path) -> None:
-        with T.torch_threads(threads):
-            model, history = train_vocoder(corpus, profile, seed, resume, progress)
-        save(model, path, history=history)
-        resume.unlink(missing_ok=True)
-
-    return load(cache.cached("vocoder", config, build_product, suffix=".pt", code=CODE))
+                  mel=A.mel_params())
+    return T.trained_once("vocoder", config, CODE,
+                          lambda resume: train_vocoder(corpus, profile, seed, resume, progress), save, load)
 
 
 def save(model: SpectralInverter, path, history: list | None = None) -> Path:
@@ -203,55 +152,33 @@ def save(model: SpectralInverter, path, history: list | None = None) -> Path:
 
 def load(path) -> SpectralInverter:
     """Rebuild a vocoder written by `save` (eval mode, CPU); `model.history` is its training history."""
-    payload = T.load_payload(path, CHECKPOINT_KIND, "vocoder.save")
-    if payload["mel"] != A.mel_params():
-        raise InputError(path, "mel", f"log-mel parameters {A.mel_params()}", str(payload["mel"]))
-    model = SpectralInverter(**payload["config"])
-    model.load_state_dict(payload["state_dict"])
-    model.history = list(payload.get("history", []))
-    return model.eval()
+    return T.load_model(path, CHECKPOINT_KIND, "vocoder.save", SpectralInverter, mel=A.mel_params())
 
 
 # ------------------------------------------------------------------------------------------- rendering
 @torch.no_grad()
 def linear_magnitude(model: SpectralInverter, logmel: np.ndarray) -> np.ndarray:
-    """(T, 80) dB log-mel -> (513, T + 1) linear STFT magnitude (librosa's centred STFT of T * 160 samples has
-    T + 1 frames: the last mel frame is repeated, as `audio.griffin_lim` does)."""
+    """(T, 80) dB log-mel -> (513, T + 1) linear STFT magnitude, framed for `audio.griffin_lim_magnitude`
+    (`audio.with_closing_frame`)."""
     logmel = np.asarray(logmel, np.float32)
     if logmel.ndim != 2 or logmel.shape[1] != A.N_MELS or len(logmel) == 0:
         raise InputError("<mel>", "shape", f"(frames, {A.N_MELS}) dB log-mel", str(logmel.shape))
     model.eval()
     device = next(model.parameters()).device
-    mel = torch.from_numpy(np.concatenate([logmel, logmel[-1:]]))[None].to(device)
+    mel = torch.from_numpy(A.with_closing_frame(logmel))[None].to(device)
     return 10.0 ** (model(mel)[0].double().cpu().numpy().T / 20.0)
-
-
-def griffin_lim_magnitude(magnitude: np.ndarray, n_iter: int = 16, seed: int = 0) -> np.ndarray:
-    """(513, T + 1) linear magnitude -> (T * 160,) float32 waveform by librosa's Griffin-Lim."""
-    n_samples = (magnitude.shape[1] - 1) * A.HOP
-    wave = librosa.griffinlim(magnitude, n_iter=n_iter, hop_length=A.HOP, win_length=A.N_FFT, n_fft=A.N_FFT,
-                              length=n_samples, random_state=seed, init="random")
-    return np.clip(wave, -1.0, 1.0).astype(np.float32)
 
 
 def vocode(model: SpectralInverter, logmel: np.ndarray, n_iter: int = 16, seed: int = 0) -> np.ndarray:
     """(T, 80) dB log-mel -> (T * 160,) float32 16 kHz waveform through the neural vocoder."""
-    return griffin_lim_magnitude(linear_magnitude(model, logmel), n_iter, seed)
+    return A.griffin_lim_magnitude(linear_magnitude(model, logmel), n_iter, seed)
 
 
 def resynthesize_file(autoencoder_checkpoint, vocoder_checkpoint, in_path, out_path, overwrite: bool = False,
                       n_iter: int = 16) -> Path:
     """Speech file (any format soundfile reads, any sample rate) -> 16 kHz wav: log-mel -> autoencoder ->
-    this vocoder (`autoencoder.resynthesize_file` with Griffin-Lim from the mel instead). Never replaces an
-    existing out_path unless overwrite=True."""
-    from . import autoencoder
-
-    out_path = Path(out_path)
-    if out_path.exists() and not overwrite:
-        raise FileExistsError(f"{out_path}: exists already; refusing to overwrite it (use overwrite)")
-    ae, inverter = autoencoder.load(autoencoder_checkpoint), load(vocoder_checkpoint)
-    wave = A.load_audio(in_path)
-    if len(wave) < A.N_FFT:
-        raise InputError(in_path, "audio", f"at least {A.N_FFT} samples at 16 kHz (64 ms)", f"{len(wave)} samples")
-    out = vocode(inverter, autoencoder.reconstruct_mel(ae, A.log_mel(wave)), n_iter)
-    return A.save_audio(out_path, np.pad(out, (0, len(wave) - len(out))), overwrite=overwrite)
+    this vocoder (`autoencoder.resynthesize_file` with a neural `vocode`). Never replaces an existing
+    out_path unless overwrite=True."""
+    inverter = load(vocoder_checkpoint)
+    return AE.resynthesize_file(autoencoder_checkpoint, in_path, out_path, overwrite,
+                                vocode=lambda mel: vocode(inverter, mel, n_iter))

@@ -12,6 +12,7 @@ from n2s_lite import audio as A
 from n2s_lite import autoencoder as AE
 from n2s_lite import cli, corpora, losses
 from n2s_lite import train as T
+from n2s_lite.crops import CropSampler
 from n2s_lite.errors import InputError
 
 TINY = dict(latent_dim=8, stride=2, channels=16, blocks=1)
@@ -85,13 +86,18 @@ def test_same_seed_same_numbers(mels):
     assert loss_a != loss_c
 
 
-def test_crop_sampler_is_reproducible_and_pads_short_utterances(mels):
-    short = mels[0][:10]
-    sampler = AE.CropSampler([short], crop_frames=32, batch_size=2, steps_per_epoch=2, gain_db=0.0, seed=3)
-    first, again = list(sampler(0)), list(sampler(0))
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
-    assert first[0].shape == (2, 32, A.N_MELS)
-    assert (first[0] == AE.FLOOR_DB).all(-1).sum() == 2 * (32 - 10)  # the padding is silence
+def test_gain_augmented_crops_shift_the_level_and_keep_the_silence_floor(mels):
+    crops = CropSampler([(mel,) for mel in mels], (AE.FLOOR_DB,), crop_frames=32, batch_size=4, steps_per_epoch=3,
+                        seed=3)
+    shifted, again = list(AE.gain_augmented(crops, 6.0)(0)), list(AE.gain_augmented(crops, 6.0)(0))
+    assert len(shifted) == 3 and all(torch.equal(a, b) for a, b in zip(shifted, again))
+    assert all(b.dtype == torch.float32 and b.shape == (4, 32, A.N_MELS) and b.min() >= AE.FLOOR_DB for b in shifted)
+    _rng, (before,) = next(crops.batches(0))  # the first crops come before any gain is drawn
+    after = shifted[0].numpy()
+    loud = before > AE.FLOOR_DB + 6.0  # never re-floored: shifted by its crop's gain exactly
+    shifts = [after[i][loud[i]] - before[i][loud[i]] for i in range(4)]
+    assert all(np.ptp(shift) < 1e-4 and abs(shift.mean()) <= 6.0 for shift in shifts)  # float32 rounding
+    assert len({round(float(shift.mean()), 3) for shift in shifts}) == 4  # one gain per crop
 
 
 def test_save_load_round_trip(tmp_path, mels):
@@ -196,7 +202,7 @@ def test_pretrained_is_cached_by_configuration(monkeypatch, tmp_path):
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))
     monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1))
     monkeypatch.setattr(corpora, "load", lambda spec: synthetic_corpus())
-    monkeypatch.setattr(AE.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(T.os, "cpu_count", lambda: 3)
     threads_while_pretraining = []
     original = AE.pretrain
     monkeypatch.setattr(AE, "pretrain",

@@ -89,3 +89,49 @@ def test_torch_threads_sets_the_count_for_the_block_and_restores_it():
         raise RuntimeError("restored even when the block fails")
     assert torch.get_num_threads() == before
     assert compute_context("cpu", threads=7) == dict(device="cpu", torch_threads=7)
+
+
+def test_load_model_rebuilds_and_refuses_an_unexpected_field(tmp_path):
+    from n2s_lite.errors import InputError
+    from n2s_lite.train import load_model
+
+    model = torch.nn.Linear(3, 2)
+    path = save_model(tmp_path / "m.pt", model, config={"in_features": 3, "out_features": 2}, kind="toy",
+                      mel={"n_mels": 80}, history=[{"epoch": 0}])
+    loaded = load_model(path, "toy", "toy.save", torch.nn.Linear, mel={"n_mels": 80})
+    assert not loaded.training and loaded.history == [{"epoch": 0}]
+    assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in model.state_dict().items())
+    with pytest.raises(InputError, match="mel"):
+        load_model(path, "toy", "toy.save", torch.nn.Linear, mel={"n_mels": 64})
+    with pytest.raises(InputError, match="kind"):
+        load_model(path, "other", "other.save", torch.nn.Linear)
+
+
+def test_trained_once_trains_on_every_core_once_and_leaves_no_resume_file(monkeypatch, tmp_path):
+    from n2s_lite import train as T
+    from n2s_lite.train import load_model
+
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path))
+    monkeypatch.setattr(T.os, "cpu_count", lambda: 3)
+    calls = []
+
+    def train(resume):
+        calls.append((torch.get_num_threads(), resume))
+        torch.manual_seed(len(calls))
+        return torch.nn.Linear(2, 1), [{"epoch": 0}]
+
+    def save(model, path, history):
+        return save_model(path, model, {"in_features": 2, "out_features": 1}, kind="toy", history=history)
+
+    def load(path):
+        return load_model(path, "toy", "save", torch.nn.Linear)
+
+    with torch_threads(1):  # a worker with one thread asks first
+        first = T.trained_once("toy", {"size": 2}, (), train, save, load)
+    second = T.trained_once("toy", {"size": 2}, (), train, save, load)
+    other = T.trained_once("toy", {"size": 3}, (), train, save, load)
+    assert [threads for threads, _ in calls] == [3, 3]  # every core, once per configuration
+    assert all(resume.parent == tmp_path / "toy" and resume.name.endswith(".resume.pt") for _, resume in calls)
+    assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
+    assert not torch.equal(first.weight, other.weight) and first.history == [{"epoch": 0}]
+    assert not list(tmp_path.rglob("*.resume.pt"))
