@@ -63,7 +63,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
     jobs = parallel.default_jobs() if jobs is None else int(jobs)
     n_iter, cpus = options["griffin_lim_iters"], os.cpu_count() or 1
     corpora = dict(pretrain=X.corpus_spec(pretrain_corpus), stimuli=X.corpus_spec(stimulus_corpus))
-    clock, products_before = StageClock(), cache_products()
+    clock, products_before = StageClock(), cache.count_products(CACHED_KINDS)
     with clock.stage("total"):
         with clock.stage("participant"):
             rec = X.participant(profile, corpus=corpora["stimuli"])
@@ -98,18 +98,11 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         vocoder=dict(parameters=D.n_parameters(inverter), epochs=len(inverter.history)),
         stage_seconds=clock.seconds, stage_cpu_stolen=clock.stolen(), phase2_alone=phase2_alone,
         cache=dict(directory=str(cache.cache_dir()),
-                   built={kind: n - products_before[kind] for kind, n in cache_products().items()}),
+                   built={kind: n - products_before[kind] for kind, n in cache.count_products(CACHED_KINDS).items()}),
         schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),
         machine=_machine(), versions=_versions())
     write_json(results, out)
     return results
-
-
-def cache_products() -> dict[str, int]:
-    """{kind: products of that kind in the cache directory} for CACHED_KINDS (sidecar .json files and
-    half-written hidden temporaries not counted). Another process filling the same cache meanwhile is counted too."""
-    root = cache.cache_dir()
-    return {kind: sum(1 for path in (root / kind).glob("[!.]*") if path.suffix != ".json") for kind in CACHED_KINDS}
 
 
 def _seeds(seeds, default) -> list[int]:

@@ -108,3 +108,11 @@ def cached(kind: str, config: dict, build: Callable[[Path], None], suffix: str =
         with atomic_path(path.with_suffix(".json")) as tmp:
             tmp.write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
     return path
+
+
+def count_products(kinds) -> dict[str, int]:
+    """{kind: finished products of that kind in the cache directory}: not their .json sidecars, half-written
+    hidden temporaries or the .resume.pt checkpoints of interrupted trainings."""
+    root = cache_dir()
+    return {kind: sum(1 for path in (root / kind).glob("[!.]*")
+                      if path.suffix != ".json" and not path.name.endswith(".resume.pt")) for kind in kinds}

@@ -7,7 +7,7 @@ import torch
 from phase2_fakes import fake_recording, tiny_autoencoder
 from script_loading import load_script
 
-from n2s_lite import bench, reproduce
+from n2s_lite import bench, cache, reproduce
 from n2s_lite import vocoder as V
 from n2s_lite import experiment as X
 from n2s_lite.cli import main
@@ -158,6 +158,7 @@ def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, fak
 def test_bench_says_which_products_it_made_and_which_it_loaded_from_the_cache(tmp_path, fake_phase_1):
     (tmp_path / "cache" / "decoder").mkdir(parents=True)
     (tmp_path / "cache" / "decoder" / ".half-written.pt.part").write_bytes(b"")  # not a product
+    (tmp_path / "cache" / "decoder" / "0123456789abcdef.resume.pt").write_bytes(b"")  # nor an interrupted training
     runs = [bench.run_bench("smoke", tmp_path / f"r{i}.json", seeds=[0, 1], methods=("transfer", "ridge"), jobs=1)
             for i in range(2)]
     # transfer seeds 0 and 1 (phase2_alone is seed 0 on the same threads: the same network); ridge is not cached
@@ -167,7 +168,7 @@ def test_bench_says_which_products_it_made_and_which_it_loaded_from_the_cache(tm
     # the loaded network is the trained one (ESTOI's sums may differ in the last digits between processes)
     assert runs[1]["methods"]["transfer"]["seeds"]["1"]["means"] == pytest.approx(
         runs[0]["methods"]["transfer"]["seeds"]["1"]["means"], rel=1e-9)
-    assert bench.cache_products() == {"participant": 0, "autoencoder": 0, "vocoder": 0, "decoder": 2}
+    assert cache.count_products(bench.CACHED_KINDS) == {"participant": 0, "autoencoder": 0, "vocoder": 0, "decoder": 2}
 
 
 @pytest.mark.slow
