@@ -100,6 +100,16 @@ def test_gain_augmented_crops_shift_the_level_and_keep_the_silence_floor(mels):
     assert len({round(float(shift.mean()), 3) for shift in shifts}) == 4  # one gain per crop
 
 
+def test_training_crops_pad_short_utterances_with_silence(monkeypatch):
+    seen = []
+    monkeypatch.setattr(T, "fit", lambda model, loss, batches, *args, **kwargs: seen.append(batches) or [])
+    settings = dict(TINY_SETTINGS, crop_frames=100, gain_db=0.0)  # utterances are 60 frames
+    AE.fit_autoencoder(tiny_model(), [A.log_mel(speechlike(0.6, seed)) for seed in range(3)], [], settings)
+    batch = next(iter(seen[0](0)))
+    assert batch.shape == (settings["batch_size"], 100, A.N_MELS)
+    assert ((batch == AE.FLOOR_DB).all(-1).sum(-1) >= 100 - 60).all()  # the padding is silence
+
+
 def test_save_load_round_trip(tmp_path, mels):
     model = tiny_model().eval()
     path = AE.save(model, tmp_path / "ae.pt", history=[dict(epoch=0, val_loss=1.0)])

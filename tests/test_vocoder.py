@@ -73,6 +73,18 @@ def test_speech_pairs_are_aligned_and_empty_utterances_dropped(waves):
         assert mel.shape == (A.n_frames(len(wave)), A.N_MELS) and linear.shape == (len(mel), V.N_LINEAR)
 
 
+def test_training_batches_pad_short_utterances_with_each_features_silence(monkeypatch):
+    monkeypatch.setitem(V.PROFILES, "smoke", dict(TINY, crop_frames=100))  # utterances are 60 frames
+    seen = []
+    monkeypatch.setattr(T, "fit", lambda model, loss, batches, *args, **kwargs: seen.append(batches) or [])
+    V.train_vocoder(synthetic_corpus(), "smoke", progress=False)
+    mel, linear = next(iter(seen[0](0)))
+    assert mel.shape == (TINY["batch_size"], 100, A.N_MELS) and linear.shape == (TINY["batch_size"], 100, V.N_LINEAR)
+    silent = (mel == AE.FLOOR_DB).all(-1)
+    assert (silent.sum(-1) >= 100 - 60).all()  # the padding is the log-mel's silence ...
+    assert (linear[silent] == V.LINEAR_FLOOR_DB).all()  # ... and the linear spectrum's, in the same frames
+
+
 def test_training_lowers_the_loss_and_same_seed_same_numbers(monkeypatch):
     monkeypatch.setitem(V.PROFILES, "smoke", TINY)
     model, history = V.train_vocoder(synthetic_corpus(), "smoke", seed=3, progress=False)
