@@ -110,9 +110,17 @@ def cached(kind: str, config: dict, build: Callable[[Path], None], suffix: str =
     return path
 
 
+RESUME_SUFFIX = ".resume.pt"
+
+
+def resume_path(kind: str, config: dict, code: tuple[str, ...] = ()) -> Path:
+    """Where an interrupted training of the product `kind` made from `config` keeps its checkpoint."""
+    return cache_dir() / kind / f"{config_key(config, code)}{RESUME_SUFFIX}"
+
+
 def count_products(kinds) -> dict[str, int]:
     """{kind: finished products of that kind in the cache directory}: not their .json sidecars, half-written
-    hidden temporaries or the .resume.pt checkpoints of interrupted trainings."""
+    hidden temporaries or the checkpoints of interrupted trainings (`resume_path`)."""
     root = cache_dir()
     return {kind: sum(1 for path in (root / kind).glob("[!.]*")
-                      if path.suffix != ".json" and not path.name.endswith(".resume.pt")) for kind in kinds}
+                      if path.suffix != ".json" and not path.name.endswith(RESUME_SUFFIX)) for kind in kinds}

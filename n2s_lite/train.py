@@ -195,7 +195,7 @@ def trained_once(kind: str, config: dict, code: tuple, train: Callable[[Path], t
     """
     threads = os.cpu_count() or 1
     config = dict(config, compute=compute_context(threads=threads))
-    resume = cache.cache_dir() / kind / f"{cache.config_key(config, code)}.resume.pt"
+    resume = cache.resume_path(kind, config, code)
 
     def build_product(path: Path) -> None:
         with torch_threads(threads):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from n2s_lite import cache
 from n2s_lite.train import TrainConfig, compute_context, fit, learning_rate, load_payload, save_model, torch_threads
 
 
@@ -131,7 +132,9 @@ def test_trained_once_trains_on_every_core_once_and_leaves_no_resume_file(monkey
     second = T.trained_once("toy", {"size": 2}, (), train, save, load)
     other = T.trained_once("toy", {"size": 3}, (), train, save, load)
     assert [threads for threads, _ in calls] == [3, 3]  # every core, once per configuration
-    assert all(resume.parent == tmp_path / "toy" and resume.name.endswith(".resume.pt") for _, resume in calls)
+    assert [resume for _, resume in calls] == [cache.resume_path("toy", {"size": n, "compute": compute_context(threads=3)}, ())
+                                               for n in (2, 3)]
+    assert all(resume.parent == tmp_path / "toy" for _, resume in calls)
     assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
     assert not torch.equal(first.weight, other.weight) and first.history == [{"epoch": 0}]
-    assert not list(tmp_path.rglob("*.resume.pt"))
+    assert not list(tmp_path.rglob(f"*{cache.RESUME_SUFFIX}"))
