@@ -5,8 +5,9 @@ one strided convolution down to 100 / stride Hz (50 Hz by default), more blocks,
 `latent_dim` channels followed by a parameter-free layer norm, so every latent frame has zero mean and
 unit variance over its channels (a well-scaled target for the phase-2 adaptor). The decoder mirrors it
 (nearest-neighbour upsampling + convolution) and returns a dB log-mel; with decoder="synth" the latent
-drives `n2s_lite.synthesizer.SynthesizerDecoder` instead. A waveform comes from the mel by Griffin-Lim
-(`audio.griffin_lim`).
+drives `n2s_lite.synthesizer.SynthesizerDecoder` instead, whose formant synthesizer renders the waveform
+itself (`reconstruct_synthesis`); a mel decoder's waveform comes from the mel by Griffin-Lim
+(`audio.griffin_lim`) or the neural vocoder.
 
 Training (`pretrain`) follows Li et al. 2024 (Neural2Speech): SmoothL1 on the dB log-mel plus L1 on its
 time and frequency differences, on random crops of pre-training utterances only (`corpora.
@@ -145,12 +146,24 @@ class SpeechAutoencoder(nn.Module):
 
     def decode(self, z: torch.Tensor, n_frames: int) -> torch.Tensor:
         """(B, T', latent_dim) latent -> (B, n_frames, 80) dB log-mel, with n_frames <= stride * T'."""
-        if z.ndim != 3 or z.shape[-1] != self.latent_dim or not 0 < n_frames <= z.shape[1] * self.stride:
-            raise ValueError(f"expected a (B, T', {self.latent_dim}) latent with T' >= n_frames / {self.stride}, "
-                             f"got shape {tuple(z.shape)} for n_frames={n_frames}")
+        self._check_latent(z, n_frames)
         if self.decoder_kind == "synth":
             return self.decoder(z, n_frames)["mel"]
         return self.decoder(z.transpose(1, 2), n_frames)
+
+    def synthesize(self, z: torch.Tensor, n_frames: int) -> dict:
+        """decoder="synth" only: (B, T', latent_dim) latent -> dict(mel=(B, n_frames, 80) dB, wave=(B,
+        n_frames * 160) 16 kHz audio rendered by the formant synthesizer, controls={name: (B, n_frames[, K])})."""
+        if self.decoder_kind != "synth":
+            raise ValueError("only a decoder='synth' autoencoder renders audio itself; a mel decoder's log-mel "
+                             "needs a vocoder (audio.griffin_lim or vocoder.vocode)")
+        self._check_latent(z, n_frames)
+        return self.decoder(z, n_frames)
+
+    def _check_latent(self, z: torch.Tensor, n_frames: int) -> None:
+        if z.ndim != 3 or z.shape[-1] != self.latent_dim or not 0 < n_frames <= z.shape[1] * self.stride:
+            raise ValueError(f"expected a (B, T', {self.latent_dim}) latent with T' >= n_frames / {self.stride}, "
+                             f"got shape {tuple(z.shape)} for n_frames={n_frames}")
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         """(B, T, 80) dB -> (B, T, 80) dB reconstruction."""
@@ -301,19 +314,36 @@ def reconstruct_mel(model: SpeechAutoencoder, mel: np.ndarray) -> np.ndarray:
     return model(torch.as_tensor(mel, dtype=torch.float32, device=device)[None])[0].cpu().numpy()
 
 
+@torch.no_grad()
+def reconstruct_synthesis(model: SpeechAutoencoder, mel: np.ndarray) -> dict:
+    """decoder="synth" only: (T, 80) dB log-mel -> dict(mel=(T, 80) dB, wave=(T * 160,) float32 16 kHz audio
+    of the formant synthesizer, controls={name: (T,) or (T, K)}), all NumPy."""
+    model.eval()
+    device = next(model.parameters()).device
+    x = torch.as_tensor(mel, dtype=torch.float32, device=device)[None]
+    out = model.synthesize(model.encode(x), x.shape[1])
+    return dict(mel=out["mel"][0].cpu().numpy(), wave=out["wave"][0].cpu().numpy(),
+                controls={name: value[0].cpu().numpy() for name, value in out["controls"].items()})
+
+
 def resynthesize(model: SpeechAutoencoder, wave_16k: np.ndarray, n_iter: int = 32,
                  vocode: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
-    """(N,) 16 kHz speech -> (N,) float32 speech: log-mel -> autoencoder -> vocoder.
+    """(N,) 16 kHz speech -> (N,) float32 speech: log-mel -> autoencoder -> waveform.
 
-    vocode: (T, 80) dB log-mel -> (T * 160,) waveform, e.g. with a `vocoder.vocode`; None: Griffin-Lim from
-    the mel (`audio.griffin_lim`, n_iter iterations).
+    vocode: (T, 80) dB log-mel -> (T * 160,) waveform, e.g. with a `vocoder.vocode`; None: the synthesizer's
+    own audio for a decoder="synth" autoencoder (`reconstruct_synthesis`), Griffin-Lim from the mel
+    (`audio.griffin_lim`, n_iter iterations) for a mel decoder.
     """
     wave_16k = np.asarray(wave_16k, dtype=np.float32)
     if wave_16k.ndim != 1 or len(wave_16k) < A.N_FFT:
         raise InputError("<waveform>", "wave", f"a 1-D waveform of at least {A.N_FFT} samples (64 ms)",
                          f"shape {wave_16k.shape}")
-    mel = reconstruct_mel(model, A.log_mel(wave_16k))
-    out = A.griffin_lim(mel, n_iter=n_iter) if vocode is None else vocode(mel)
+    mel = A.log_mel(wave_16k)
+    if vocode is None and model.decoder_kind == "synth":
+        out = reconstruct_synthesis(model, mel)["wave"]
+    else:
+        mel = reconstruct_mel(model, mel)
+        out = A.griffin_lim(mel, n_iter=n_iter) if vocode is None else vocode(mel)
     return np.pad(out, (0, len(wave_16k) - len(out)))
 
 

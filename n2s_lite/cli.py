@@ -103,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input")
     p.add_argument("output")
     p.add_argument("--vocoder", default=None, metavar="CHECKPOINT",
-                   help="a neural vocoder checkpoint (n2s train-vocoder); default: Griffin-Lim from the mel")
+                   help="a neural vocoder checkpoint (n2s train-vocoder); default: Griffin-Lim from the mel "
+                        "(a synthesizer-decoder checkpoint plays its synthesizer's own audio)")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(run=_resynthesize)
 

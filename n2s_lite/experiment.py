@@ -29,8 +29,9 @@ from .methods import (BUDGETS, CORPUS, METHODS, PROFILES, USES_AUTOENCODER, corp
                       train_method, train_on_trials, training_settings)
 
 METRICS = ("spectrogram_r", "flattened_r", "mcd_db", "stoi", "estoi", "top1", "top5")
+# the columns of `autoencoder_quality` (neural_*: with a vocoder; synth_*: a decoder="synth" autoencoder)
 QUALITY_COLUMNS = ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi", "neural_stoi", "neural_estoi",
-                   "neural_true_stoi", "neural_true_estoi")  # of `autoencoder_quality` with a vocoder
+                   "neural_true_stoi", "neural_true_estoi", "synth_stoi", "synth_estoi")
 MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms after silence removal
 
 
@@ -122,9 +123,14 @@ def vocoded_intelligibility(job: tuple) -> tuple[float, float]:
     """(source kind, source, heard (T * 160,) audio, Griffin-Lim iterations) -> (STOI, ESTOI) of its waveform.
 
     Kind "mel": a (T, 80) dB log-mel, by `audio.griffin_lim`; "magnitude": a (513, T + 1) linear magnitude
-    from the neural vocoder, by `audio.griffin_lim_magnitude`."""
+    from the neural vocoder, by `audio.griffin_lim_magnitude`; "wave": the (T * 160,) waveform itself."""
     kind, source, heard, n_iter = job
-    wave = A.griffin_lim(source, n_iter=n_iter) if kind == "mel" else A.griffin_lim_magnitude(source, n_iter)
+    if kind == "mel":
+        wave = A.griffin_lim(source, n_iter=n_iter)
+    elif kind == "magnitude":
+        wave = A.griffin_lim_magnitude(source, n_iter)
+    else:  # "wave"
+        wave = source
     return metrics.stoi(heard, wave), metrics.stoi(heard, wave, extended=True)
 
 
@@ -161,9 +167,10 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
     phase 1): one row per utterance with spectrogram_r, mcd_db, and STOI/ESTOI of autoencoder + Griffin-Lim
     and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi). With a
     `vocoder.SpectralInverter`, the same two through it: neural_stoi/neural_estoi (autoencoder) and
-    neural_true_stoi/neural_true_estoi (true mel)."""
+    neural_true_stoi/neural_true_estoi (true mel). A decoder="synth" autoencoder also gets synth_stoi and
+    synth_estoi: its formant synthesizer's own audio."""
     from . import corpora
-    from .autoencoder import reconstruct_mel
+    from .autoencoder import reconstruct_mel, reconstruct_synthesis
 
     pretrain, _stimuli = corpora.pretraining_and_stimuli(corpora.load(corpus_spec(corpus)))
     held_out = [u for u in list(pretrain.split("test"))[:n_utterances] if A.n_frames(len(u.audio)) >= MIN_FRAMES]
@@ -178,6 +185,9 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
         sources += [("neural_", recons, vocoder), ("neural_true_", mels, vocoder)]
     for prefix, source, through in sources:
         table[[f"{prefix}stoi", f"{prefix}estoi"]] = intelligibility(source, heard, n_iter, workers, through)
+    if ae.decoder_kind == "synth":
+        jobs = [("wave", reconstruct_synthesis(ae, mel)["wave"], wave, n_iter) for mel, wave in zip(mels, heard)]
+        table[["synth_stoi", "synth_estoi"]] = _parallel_map(vocoded_intelligibility, jobs, workers)
     return table
 
 

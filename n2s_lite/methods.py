@@ -184,14 +184,15 @@ def _array_digest(*parts) -> str:
     return digest.hexdigest()[:16]
 
 
-def pretrained_autoencoder(profile: str = "smoke", corpus=CORPUS):
+def pretrained_autoencoder(profile: str = "smoke", corpus=CORPUS, decoder: str = "mel"):
     """Phase 1 for this profile (cached): trained on the pre-training half of `corpus` only (see `corpus_spec`).
 
     The halves are decided per sentence by a hash, so a sentence on the stimulus side of one corpus is on it in
-    every corpus: pre-training and stimuli stay disjoint even when they come from different corpora."""
+    every corpus: pre-training and stimuli stay disjoint even when they come from different corpora.
+    decoder: "mel" (the method's autoencoder) or "synth" (the formant synthesizer as its decoder)."""
     from . import autoencoder
 
     return autoencoder.pretrained(settings(profile)["autoencoder"], corpus=corpus_spec(corpus), seed=0,
-                                  progress=False)
+                                  decoder=decoder, progress=False)
 
 

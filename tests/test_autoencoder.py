@@ -233,3 +233,44 @@ def test_synth_decoder_forward_backward():
     assert out.shape == mel.shape and torch.isfinite(out).all()
     losses.spectrogram_loss(out, mel).backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.encoder.parameters())
+
+
+def test_a_synth_autoencoder_renders_its_own_waveform_and_its_mel_comes_from_it():
+    from n2s_lite import synthesizer as S
+
+    model = tiny_model(decoder="synth")
+    mel = A.log_mel(speechlike(0.5, seed=3))
+    out = AE.reconstruct_synthesis(model, mel)
+    assert out["wave"].shape == (len(mel) * A.HOP,) and out["wave"].dtype == np.float32
+    assert np.array_equal(out["mel"], AE.reconstruct_mel(model, mel))  # decode() is the synthesizer's mel
+    rendered = S.torch_log_mel(torch.from_numpy(out["wave"])[None])[0].numpy()
+    assert np.allclose(rendered, out["mel"], atol=1e-4)  # ... of exactly this audio
+    assert set(out["controls"]) == set(S.CONTROL_NAMES)
+    assert all(len(track) == len(mel) for track in out["controls"].values())
+
+
+def test_resynthesize_plays_the_synthesizer_not_griffin_lim_for_a_synth_decoder():
+    model, wave = tiny_model(decoder="synth"), speechlike(0.5, seed=4)
+    own = AE.reconstruct_synthesis(model, A.log_mel(wave))["wave"]
+    out = AE.resynthesize(model, wave)
+    assert len(out) == len(wave) and np.array_equal(out[:len(own)], own) and not out[len(own):].any()
+    through_griffin_lim = AE.resynthesize(model, wave, vocode=lambda mel: A.griffin_lim(mel, n_iter=4))
+    assert not np.allclose(through_griffin_lim[:len(own)], own)
+
+
+def test_a_mel_decoder_has_no_waveform_of_its_own():
+    model = tiny_model()
+    with pytest.raises(ValueError, match="vocoder"):
+        AE.reconstruct_synthesis(model, A.log_mel(speechlike(0.3, seed=5)))
+
+
+def test_cli_resynthesize_with_a_synth_checkpoint_writes_the_synthesizer_audio(tmp_path):
+    model = tiny_model(decoder="synth")
+    checkpoint = AE.save(model, tmp_path / "synth.pt")
+    wave = speechlike(0.4, seed=6)
+    source, target = tmp_path / "in.wav", tmp_path / "out.wav"
+    sf.write(source, wave, A.SAMPLE_RATE, subtype="FLOAT")
+    assert cli.main(["resynthesize", "--checkpoint", str(checkpoint), str(source), str(target)]) == 0
+    written, rate = sf.read(target, dtype="float32")
+    expected = AE.resynthesize(AE.load(checkpoint), A.load_audio(source))
+    assert rate == A.SAMPLE_RATE and np.allclose(written, expected, atol=1e-4)

@@ -199,3 +199,23 @@ def test_experiment_offers_the_methods_names_notebooks_use():
     # notebooks import only `experiment`; the training itself lives in `methods`, whose code keys the networks
     for name in ("train_method", "split_trials", "settings", "PROFILES", "METHODS", "pretrained_autoencoder"):
         assert getattr(X, name) is getattr(methods, name)
+
+
+def test_held_out_quality_of_a_synth_autoencoder_scores_the_synthesizer_audio(tmp_path):
+    from n2s_lite import autoencoder as AE
+    from n2s_lite import corpora, metrics
+
+    torch.manual_seed(0)
+    ae = AE.SpeechAutoencoder(latent_dim=8, stride=2, channels=16, blocks=1, decoder="synth").eval()
+    corpus = write_tone_corpus(tmp_path / "tones", 60)
+    table = X.autoencoder_quality(ae, n_utterances=3, n_iter=4, corpus=corpus)
+    pretrain, _ = corpora.pretraining_and_stimuli(corpora.load(corpus))
+    held_out = list(pretrain.split("test"))[:3]
+    assert list(table["id"]) == [u.id for u in held_out]
+    for row, u in zip(table.itertuples(), held_out):
+        mel = X.A.log_mel(u.audio)
+        wave = AE.reconstruct_synthesis(ae, mel)["wave"]
+        heard = u.audio[:len(mel) * X.A.HOP]
+        assert row.synth_stoi == pytest.approx(metrics.stoi(heard, wave))
+        assert row.synth_estoi == pytest.approx(metrics.stoi(heard, wave, extended=True))
+    assert "synth_estoi" not in X.autoencoder_quality(tiny_autoencoder(), n_utterances=2, n_iter=4, corpus=corpus)
