@@ -175,7 +175,9 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
     pretrain, _stimuli = corpora.pretraining_and_stimuli(corpora.load(corpus_spec(corpus)))
     held_out = [u for u in list(pretrain.split("test"))[:n_utterances] if A.n_frames(len(u.audio)) >= MIN_FRAMES]
     mels = [A.log_mel(u.audio) for u in held_out]
-    recons = [reconstruct_mel(ae, mel) for mel in mels]
+    # a synthesizer decoder renders each utterance once: its log-mel is that of its own audio
+    syntheses = [reconstruct_synthesis(ae, mel) for mel in mels] if ae.decoder_kind == "synth" else None
+    recons = [s["mel"] for s in syntheses] if syntheses else [reconstruct_mel(ae, mel) for mel in mels]
     heard = [u.audio[: len(mel) * A.HOP] for u, mel in zip(held_out, mels)]
     table = pd.DataFrame(dict(id=[u.id for u in held_out],
                               spectrogram_r=[metrics.spectrogram_correlation(m, r) for m, r in zip(mels, recons)],
@@ -185,8 +187,8 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
         sources += [("neural_", recons, vocoder), ("neural_true_", mels, vocoder)]
     for prefix, source, through in sources:
         table[[f"{prefix}stoi", f"{prefix}estoi"]] = intelligibility(source, heard, n_iter, workers, through)
-    if ae.decoder_kind == "synth":
-        jobs = [("wave", reconstruct_synthesis(ae, mel)["wave"], wave, n_iter) for mel, wave in zip(mels, heard)]
+    if syntheses:
+        jobs = [("wave", synthesis["wave"], wave, n_iter) for synthesis, wave in zip(syntheses, heard)]
         table[["synth_stoi", "synth_estoi"]] = _parallel_map(vocoded_intelligibility, jobs, workers)
     return table
 
