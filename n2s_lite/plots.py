@@ -158,6 +158,13 @@ def learning_curves(history, title: str = "") -> plt.Figure:
 
 
 # ----------------------------------------------------------------------------------------- synthesizer
+def readable_controls(controls: dict, n_formants: int = 3) -> dict:
+    """The synthesizer's controls (name -> (T,) or (T, K) array) -> the tracks `synth_controls` draws for a
+    fitted or decoded utterance: f0, the first n_formants formant frequencies, voicing and loudness."""
+    return {"f0 (Hz)": controls["f0_hz"], "formants (Hz)": controls["formant_freq_hz"][:, :n_formants],
+            "voicing": controls["voicing"], "loudness": controls["loudness"]}
+
+
 def synth_controls(controls: dict, mel: np.ndarray, title: str = "") -> plt.Figure:
     """A (T, 80) log-mel with the synthesizer's control tracks under it; controls: name -> (T,) or (T, K)."""
     fig, axes = plt.subplots(1 + len(controls), 1, figsize=(8, 1.8 + 1.1 * len(controls)), sharex=True,

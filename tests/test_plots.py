@@ -53,3 +53,15 @@ def test_paired_matches_sentences_across_methods():
     table = pd.DataFrame({"start": [0, 10, 0, 10], "method": ["m", "m", "n", "n"], "r": [0.1, 0.2, 0.5, 0.6]})
     fig = plots.paired(table, "r", "m", "n")
     np.testing.assert_allclose(fig.axes[0].collections[0].get_offsets(), [[0.1, 0.5], [0.2, 0.6]])
+
+
+def test_readable_controls_draw_pitch_three_formants_voicing_and_loudness():
+    rng = np.random.default_rng(0)
+    controls = {"f0_hz": rng.uniform(100, 200, 50), "formant_freq_hz": rng.uniform(300, 3000, (50, 6)),
+                "formant_bw_hz": rng.uniform(50, 200, (50, 6)), "voicing": rng.uniform(0, 1, 50),
+                "loudness": rng.uniform(0, 0.1, 50)}
+    tracks = plots.readable_controls(controls)
+    assert list(tracks) == ["f0 (Hz)", "formants (Hz)", "voicing", "loudness"]
+    np.testing.assert_array_equal(tracks["formants (Hz)"], controls["formant_freq_hz"][:, :3])
+    fig = plots.synth_controls(tracks, mel(rng), "title")
+    assert len(fig.axes[-1].get_lines()) == 1 and len(fig.axes[-3].get_lines()) == 3  # loudness; F1-F3
