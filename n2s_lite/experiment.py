@@ -31,7 +31,8 @@ from .methods import (BUDGETS, CORPUS, METHODS, PROFILES, USES_AUTOENCODER, corp
 METRICS = ("spectrogram_r", "flattened_r", "mcd_db", "stoi", "estoi", "top1", "top5")
 # the columns of `autoencoder_quality` (neural_*: with a vocoder; synth_*: a decoder="synth" autoencoder)
 QUALITY_COLUMNS = ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi", "neural_stoi", "neural_estoi",
-                   "neural_true_stoi", "neural_true_estoi", "synth_stoi", "synth_estoi")
+                   "neural_true_stoi", "neural_true_estoi", "synth_stoi", "synth_estoi", "synth_f0_error_semitones",
+                   "synth_voicing_accuracy")
 MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms after silence removal
 
 
@@ -168,9 +169,11 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
     and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi). With a
     `vocoder.SpectralInverter`, the same two through it: neural_stoi/neural_estoi (autoencoder) and
     neural_true_stoi/neural_true_estoi (true mel). A decoder="synth" autoencoder also gets synth_stoi and
-    synth_estoi: its formant synthesizer's own audio."""
+    synth_estoi, its formant synthesizer's own audio, and how its pitch controls follow pYIN's track of the
+    utterance (`synth.pitch.pitch_agreement`): synth_f0_error_semitones, synth_voicing_accuracy."""
     from . import corpora
     from .autoencoder import reconstruct_mel, reconstruct_synthesis
+    from .synth.pitch import pitch_agreement, pitch_track
 
     pretrain, _stimuli = corpora.pretraining_and_stimuli(corpora.load(corpus_spec(corpus)))
     held_out = [u for u in list(pretrain.split("test"))[:n_utterances] if A.n_frames(len(u.audio)) >= MIN_FRAMES]
@@ -190,6 +193,9 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
     if syntheses:
         jobs = [("wave", synthesis["wave"], wave, n_iter) for synthesis, wave in zip(syntheses, heard)]
         table[["synth_stoi", "synth_estoi"]] = _parallel_map(vocoded_intelligibility, jobs, workers)
+        table[["synth_f0_error_semitones", "synth_voicing_accuracy"]] = [
+            pitch_agreement(s["controls"]["f0_hz"], s["controls"]["voicing"], pitch_track(u.audio)[0])
+            for s, u in zip(syntheses, held_out)]
     return table
 
 

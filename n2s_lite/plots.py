@@ -165,8 +165,12 @@ def readable_controls(controls: dict, n_formants: int = 3) -> dict:
             "voicing": controls["voicing"], "loudness": controls["loudness"]}
 
 
-def synth_controls(controls: dict, mel: np.ndarray, title: str = "") -> plt.Figure:
-    """A (T, 80) log-mel with the synthesizer's control tracks under it; controls: name -> (T,) or (T, K)."""
+def synth_controls(controls: dict, mel: np.ndarray, title: str = "", references: dict | None = None) -> plt.Figure:
+    """A (T, 80) log-mel with the synthesizer's control tracks under it; controls: name -> (T,) or (T, K).
+
+    references: {name of a control: (label, (T,) track)}, drawn dashed in that control's panel with a legend
+    (e.g. pYIN's f0 under a decoded f0; NaN frames are left blank)."""
+    references = references or {}
     fig, axes = plt.subplots(1 + len(controls), 1, figsize=(8, 1.8 + 1.1 * len(controls)), sharex=True,
                              constrained_layout=True, gridspec_kw=dict(height_ratios=[2.0] + [1.0] * len(controls)))
     draw_mel(axes[0], mel, title)
@@ -174,6 +178,10 @@ def synth_controls(controls: dict, mel: np.ndarray, title: str = "") -> plt.Figu
         track = np.asarray(track)
         ax.plot(np.arange(track.shape[0]) / A.FRAME_RATE, track, lw=1)
         ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        if name in references:
+            label, reference = references[name]
+            ax.plot(np.arange(len(reference)) / A.FRAME_RATE, reference, "k--", lw=1, label=label)
+            ax.legend(loc="upper right", fontsize=8)
     axes[-1].set_xlabel("time (s)")
     return fig
 

@@ -89,7 +89,7 @@ def test_same_seed_same_numbers(mels):
 def test_gain_augmented_crops_shift_the_level_and_keep_the_silence_floor(mels):
     crops = CropSampler([(mel,) for mel in mels], (AE.FLOOR_DB,), crop_frames=32, batch_size=4, steps_per_epoch=3,
                         seed=3)
-    shifted, again = list(AE.gain_augmented(crops, 6.0)(0)), list(AE.gain_augmented(crops, 6.0)(0))
+    (shifted, again) = ([mel for (mel,) in AE.gain_augmented(crops, 6.0)(0)] for _ in range(2))
     assert len(shifted) == 3 and all(torch.equal(a, b) for a, b in zip(shifted, again))
     assert all(b.dtype == torch.float32 and b.shape == (4, 32, A.N_MELS) and b.min() >= AE.FLOOR_DB for b in shifted)
     _rng, (before,) = next(crops.batches(0))  # the first crops come before any gain is drawn
@@ -98,6 +98,11 @@ def test_gain_augmented_crops_shift_the_level_and_keep_the_silence_floor(mels):
     shifts = [after[i][loud[i]] - before[i][loud[i]] for i in range(4)]
     assert all(np.ptp(shift) < 1e-4 and abs(shift.mean()) <= 6.0 for shift in shifts)  # float32 rounding
     assert len({round(float(shift.mean()), 3) for shift in shifts}) == 4  # one gain per crop
+    with_pitch = CropSampler([(mel, np.arange(len(mel), dtype=np.float32)[:, None]) for mel in mels],
+                             (AE.FLOOR_DB, np.nan), crop_frames=32, batch_size=4, steps_per_epoch=3, seed=3)
+    _rng, (_mel, f0) = next(with_pitch.batches(0))
+    shifted_mel, shifted_f0 = next(AE.gain_augmented(with_pitch, 6.0)(0))
+    assert torch.equal(shifted_mel, shifted[0]) and torch.equal(shifted_f0, torch.from_numpy(f0))  # f0 unshifted
 
 
 def test_training_crops_pad_short_utterances_with_silence(monkeypatch):
@@ -105,7 +110,7 @@ def test_training_crops_pad_short_utterances_with_silence(monkeypatch):
     monkeypatch.setattr(T, "fit", lambda model, loss, batches, *args, **kwargs: seen.append(batches) or [])
     settings = dict(TINY_SETTINGS, crop_frames=100, gain_db=0.0)  # utterances are 60 frames
     AE.fit_autoencoder(tiny_model(), [A.log_mel(speechlike(0.6, seed)) for seed in range(3)], [], settings)
-    batch = next(iter(seen[0](0)))
+    (batch,) = next(iter(seen[0](0)))
     assert batch.shape == (settings["batch_size"], 100, A.N_MELS)
     assert ((batch == AE.FLOOR_DB).all(-1).sum(-1) >= 100 - 60).all()  # the padding is silence
 
@@ -274,3 +279,69 @@ def test_cli_resynthesize_with_a_synth_checkpoint_writes_the_synthesizer_audio(t
     written, rate = sf.read(target, dtype="float32")
     expected = AE.resynthesize(AE.load(checkpoint), A.load_audio(source))
     assert rate == A.SAMPLE_RATE and np.allclose(written, expected, atol=1e-4)
+
+
+# ------------------------------------------------------------------------- the synthesizer decoder's pitch
+def test_synth_training_batches_carry_the_pitch_track_aligned_with_the_mel(monkeypatch):
+    seen = []
+    monkeypatch.setattr(T, "fit", lambda model, loss, batches, *args, **kwargs: seen.append(batches) or [])
+    frames = [60, 150, 90]  # frame t of utterance i: every mel bin at -40 + t / 100 dB, f0 at 100 + t + 1000 i Hz
+    mels = [np.repeat(-40.0 + np.arange(n, dtype=np.float32)[:, None] / 100, A.N_MELS, axis=1) for n in frames]
+    f0s = [(100.0 + np.arange(n) + 1000 * i).astype(np.float32) for i, n in enumerate(frames)]
+    settings = dict(TINY_SETTINGS, crop_frames=100, gain_db=0.0)
+    AE.fit_autoencoder(tiny_model(decoder="synth"), mels, mels[:1], settings, train_f0=f0s, val_f0=f0s[:1])
+    for mel, f0 in list(seen[0](0)) + list(seen[0](1)):
+        assert mel.shape == (settings["batch_size"], 100, A.N_MELS) and f0.shape == (settings["batch_size"], 100, 1)
+        padded = (mel == AE.FLOOR_DB).all(-1)
+        assert torch.isnan(f0[..., 0][padded]).all() and torch.isfinite(f0[..., 0][~padded]).all()
+        frame = torch.round((mel[..., 0] + 40.0) * 100)
+        assert torch.allclose((f0[..., 0] - 100 - frame)[~padded] % 1000, torch.tensor(0.0))
+
+
+def test_pitch_tracks_only_supervise_a_synth_decoder(mels):
+    f0s = [np.full(len(mel), 150.0, np.float32) for mel in mels]
+    with pytest.raises(ValueError, match="synth"):
+        AE.fit_autoencoder(tiny_model(), mels, mels[:1], TINY_SETTINGS, train_f0=f0s, val_f0=f0s[:1])
+    with pytest.raises(ValueError, match="together"):
+        AE.fit_autoencoder(tiny_model(decoder="synth"), mels, mels[:1], TINY_SETTINGS, train_f0=f0s)
+
+
+def test_pitch_supervision_teaches_the_synth_decoder_the_pitch():
+    from n2s_lite.synth.pitch import octave_error, pitch_track
+
+    waves = [speechlike(1.0, seed) for seed in range(4)]
+    mels, f0s = [A.log_mel(w) for w in waves], [pitch_track(w)[0] for w in waves]
+
+    def f0_error(model):  # mean octave error of the decoded f0 on the training utterances' voiced frames
+        errors = [octave_error(torch.from_numpy(AE.reconstruct_synthesis(model, mel)["controls"]["f0_hz"])[None],
+                               torch.from_numpy(f0)[None]) for mel, f0 in zip(mels, f0s)]
+        return float(torch.cat(errors).mean())
+
+    settings = dict(TINY_SETTINGS, max_epochs=12, patience=20, lr=3e-3)
+    untrained = AE.build(settings, decoder="synth", seed=0)
+    spectral_only, supervised = AE.build(settings, decoder="synth", seed=0), AE.build(settings, decoder="synth", seed=0)
+    AE.fit_autoencoder(spectral_only, mels, mels[:1], settings, progress=False)
+    history = AE.fit_autoencoder(supervised, mels, mels[:1], settings, progress=False, train_f0=f0s, val_f0=f0s[:1])
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert f0_error(supervised) < 0.5 * min(f0_error(untrained), f0_error(spectral_only))
+
+
+def test_pretraining_a_synth_decoder_tracks_the_pitch_of_the_pretraining_train_and_val_splits(monkeypatch):
+    corpus = synthetic_corpus()
+    pretrain_part, _stimuli = corpora.pretraining_and_stimuli(corpus)
+    seen, fitted = [], []
+    original = AE.corpus_mels_and_pitch
+
+    def recording(utterances, limit=None, progress=True):
+        seen.append([u.id for u in utterances])
+        return original(utterances, limit, progress)
+
+    monkeypatch.setattr(AE, "corpus_mels_and_pitch", recording)
+    monkeypatch.setattr(AE, "fit_autoencoder", lambda *args, **kwargs: fitted.append(kwargs) or [])
+    monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1))
+    AE.pretrain(corpus, profile="smoke", decoder="synth", progress=False)
+    assert seen == [list(pretrain_part.split("train").ids), list(pretrain_part.split("val").ids)]
+    assert [len(f0) for f0 in fitted[0]["train_f0"]] == [len(A.log_mel(u.audio)) for u in pretrain_part.split("train")]
+    monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1, pitch_weight=0.0, voicing_weight=0.0))
+    AE.pretrain(corpus, profile="smoke", decoder="synth", progress=False)
+    assert len(seen) == 2 and "train_f0" not in fitted[1]  # weights 0: the spectral loss alone, no pYIN

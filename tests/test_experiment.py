@@ -204,6 +204,7 @@ def test_experiment_offers_the_methods_names_notebooks_use():
 def test_held_out_quality_of_a_synth_autoencoder_scores_the_synthesizer_audio(tmp_path):
     from n2s_lite import autoencoder as AE
     from n2s_lite import corpora, metrics
+    from n2s_lite.synth.pitch import pitch_agreement, pitch_track
 
     torch.manual_seed(0)
     ae = AE.SpeechAutoencoder(latent_dim=8, stride=2, channels=16, blocks=1, decoder="synth").eval()
@@ -214,8 +215,13 @@ def test_held_out_quality_of_a_synth_autoencoder_scores_the_synthesizer_audio(tm
     assert list(table["id"]) == [u.id for u in held_out]
     for row, u in zip(table.itertuples(), held_out):
         mel = X.A.log_mel(u.audio)
-        wave = AE.reconstruct_synthesis(ae, mel)["wave"]
+        synthesis = AE.reconstruct_synthesis(ae, mel)
+        wave = synthesis["wave"]
         heard = u.audio[:len(mel) * X.A.HOP]
         assert row.synth_stoi == pytest.approx(metrics.stoi(heard, wave))
         assert row.synth_estoi == pytest.approx(metrics.stoi(heard, wave, extended=True))
+        reference = pitch_track(u.audio)[0]
+        assert np.isfinite(reference).any()  # the tones are voiced, so the f0 error is a number
+        assert (row.synth_f0_error_semitones, row.synth_voicing_accuracy) == pytest.approx(
+            pitch_agreement(synthesis["controls"]["f0_hz"], synthesis["controls"]["voicing"], reference))
     assert "synth_estoi" not in X.autoencoder_quality(tiny_autoencoder(), n_utterances=2, n_iter=4, corpus=corpus)

@@ -65,3 +65,14 @@ def test_readable_controls_draw_pitch_three_formants_voicing_and_loudness():
     np.testing.assert_array_equal(tracks["formants (Hz)"], controls["formant_freq_hz"][:, :3])
     fig = plots.synth_controls(tracks, mel(rng), "title")
     assert len(fig.axes[-1].get_lines()) == 1 and len(fig.axes[-3].get_lines()) == 3  # loudness; F1-F3
+
+
+def test_synth_controls_draw_a_reference_track_dashed_in_its_panel():
+    rng = np.random.default_rng(1)
+    tracks = {"f0 (Hz)": rng.uniform(100, 200, 50), "voicing": rng.uniform(0, 1, 50)}
+    reference = np.where(np.arange(50) < 25, 150.0, np.nan)
+    fig = plots.synth_controls(tracks, mel(rng), "title", references={"f0 (Hz)": ("pYIN", reference)})
+    decoded, drawn = fig.axes[1].get_lines()
+    np.testing.assert_array_equal(drawn.get_ydata(), reference)
+    assert drawn.get_linestyle() == "--" and fig.axes[1].get_legend().get_texts()[0].get_text() == "pYIN"
+    assert len(fig.axes[2].get_lines()) == 1 and fig.axes[2].get_legend() is None  # voicing has no reference

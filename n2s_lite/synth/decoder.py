@@ -34,12 +34,19 @@ class SynthesizerDecoder(nn.Module):
 
     def forward(self, latent: torch.Tensor, n_frames: int) -> dict:
         """latent (B, T', D) with T' * latent_stride within latent_stride of n_frames -> mel, wave, controls."""
+        return self.render(self.controls(latent, n_frames))
+
+    def controls(self, latent: torch.Tensor, n_frames: int) -> dict[str, torch.Tensor]:
+        """latent (B, T', D) -> the synthesizer's controls at the 100 Hz frame clock ({name: (B, n_frames[, K])})."""
         if latent.ndim != 3 or latent.shape[-1] != self.latent_dim or \
                 abs(latent.shape[1] * self.latent_stride - n_frames) >= self.latent_stride:
             raise InputError("SynthesizerDecoder", "latent",
                              f"(batch, about {n_frames} / {self.latent_stride}, {self.latent_dim})",
                              f"shape {tuple(latent.shape)}")
         upsampled = nn.functional.interpolate(latent.transpose(1, 2), size=n_frames, mode="linear")
-        controls = self.synth.get_controls(self.net(upsampled).transpose(1, 2))
+        return self.synth.get_controls(self.net(upsampled).transpose(1, 2))
+
+    def render(self, controls: dict[str, torch.Tensor]) -> dict:
+        """Controls with T frames -> dict(mel=(B, T, 80) dB, wave=(B, T * 160), controls=the same controls)."""
         wave = self.synth.get_signal(controls)
         return dict(mel=torch_log_mel(wave), wave=wave, controls=controls)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import librosa
 import numpy as np
 import torch
 from auraloss.freq import MultiResolutionSTFTLoss
@@ -13,6 +12,7 @@ from .. import metrics
 from ..errors import InputError
 from .controls import F0_RANGE_HZ, LOUDNESS_RANGE
 from .core import FormantSynthesizer
+from .pitch import pitch_track
 from .melspec import torch_log_mel
 
 
@@ -39,9 +39,7 @@ def initial_controls(wave: np.ndarray, synth: FormantSynthesizer, seed: int | No
     """(N,) speech -> (1, T) controls to start a fit: f0 and voicing from librosa.pyin, a neutral vowel's
     formants, and loudness that gives each rendered frame the RMS of the recording's frame."""
     n_frames = A.n_frames(len(wave))
-    f0, _, voiced_probability = librosa.pyin(wave, fmin=F0_RANGE_HZ[0], fmax=F0_RANGE_HZ[1], sr=A.SAMPLE_RATE,
-                                             frame_length=A.N_FFT, hop_length=A.HOP, center=True)
-    f0, voiced_probability = f0[:n_frames], voiced_probability[:n_frames]
+    f0, voiced_probability = pitch_track(wave)
     voiced = np.isfinite(f0)
     if voiced.any():  # carry pitch through unvoiced frames
         f0 = np.interp(np.arange(n_frames), np.flatnonzero(voiced), f0[voiced])

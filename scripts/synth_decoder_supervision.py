@@ -1,0 +1,61 @@
+"""The synthesizer decoder pre-trained with and without pYIN pitch supervision, scored on held-out speech.
+
+    python scripts/synth_decoder_supervision.py --out runs/synth_decoder_supervision.json
+    python scripts/synth_decoder_supervision.py --profile smoke --out /tmp/smoke.json
+
+"supervised" is notebook 4's synthesizer decoder (`experiment.pretrained_autoencoder(profile, decoder="synth")`,
+with the autoencoder profile's pitch_weight and voicing_weight); "spectral only" is the same autoencoder with
+both weights 0, so the spectral loss alone trains it, as before pitch supervision existed. Each is
+pre-trained once and cached. Prints, and writes as JSON (never over an existing file), each one's epochs,
+training seconds, best validation loss (which holds the pitch terms where they are trained) and the means
+over held-out utterances of `experiment.autoencoder_quality`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from n2s_lite import autoencoder, experiment, methods
+from n2s_lite.utils import atomic_path
+
+
+def spectral_only_profile(ae_profile: str) -> str:
+    """Register (in this process) the autoencoder profile `ae_profile` without pitch supervision; its name."""
+    name = f"{ae_profile}-spectral-only"
+    autoencoder.PROFILES[name] = dict(autoencoder.PROFILES[ae_profile], pitch_weight=0.0, voicing_weight=0.0)
+    return name
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="standard", choices=sorted(methods.PROFILES))
+    parser.add_argument("--out", required=True, help="JSON file to write (must not exist)")
+    args = parser.parse_args(argv)
+    if Path(args.out).exists():
+        parser.error(f"{args.out}: exists already; refusing to overwrite it")
+    options = experiment.settings(args.profile)
+    variants = {"supervised": experiment.pretrained_autoencoder(args.profile, decoder="synth"),
+                "spectral only": autoencoder.pretrained(spectral_only_profile(options["autoencoder"]),
+                                                        corpus=experiment.corpus_spec(experiment.CORPUS),
+                                                        decoder="synth", progress=False)}
+    rows = []
+    for name, model in variants.items():
+        quality = experiment.autoencoder_quality(model, options["autoencoder_test_utterances"],
+                                                 options["griffin_lim_iters"])
+        means = {metric: values["mean"] for metric, values in
+                 experiment.summary(quality, experiment.QUALITY_COLUMNS).items()}
+        rows.append(dict(variant=name, epochs=len(model.history),
+                         train_seconds=sum(epoch["seconds"] for epoch in model.history),
+                         best_val_loss=min(epoch["val_loss"] for epoch in model.history),
+                         held_out_utterances=len(quality), **means))
+    print(pd.DataFrame(rows).set_index("variant").T.round(3).to_string())
+    with atomic_path(args.out, overwrite=False) as tmp:
+        tmp.write_text(json.dumps(dict(profile=args.profile, variants=rows), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""scripts/synth_decoder_supervision.py on tiny autoencoders and a synthetic corpus."""
+import json
+
+import pytest
+from script_loading import load_script
+from test_autoencoder import TINY_SETTINGS, synthetic_corpus
+
+from n2s_lite import autoencoder, corpora
+
+
+@pytest.fixture
+def script(monkeypatch, tmp_path):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
+    # the script registers the spectral-only profile; keep it (and the tiny smoke profile) out of other tests
+    monkeypatch.setattr(autoencoder, "PROFILES", dict(autoencoder.PROFILES, smoke=dict(TINY_SETTINGS, max_epochs=2)))
+    corpus = synthetic_corpus(40)
+    monkeypatch.setattr(corpora, "load", lambda spec: corpus)
+    return load_script("synth_decoder_supervision")
+
+
+def test_both_variants_are_trained_scored_and_written(script, tmp_path, capsys):
+    out = tmp_path / "supervision.json"
+    assert script.main(["--profile", "smoke", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    supervised, spectral = result["variants"]
+    assert result["profile"] == "smoke" and [supervised["variant"], spectral["variant"]] == ["supervised",
+                                                                                             "spectral only"]
+    assert autoencoder.PROFILES["smoke-spectral-only"]["pitch_weight"] == 0.0
+    for row in (supervised, spectral):
+        assert row["epochs"] == 2 and row["held_out_utterances"] > 0
+        assert 0 <= row["synth_estoi"] <= 1 and 0 <= row["synth_voicing_accuracy"] <= 1
+    # the pitch terms are part of the supervised decoder's validation loss only, so the two differ
+    assert supervised["best_val_loss"] != spectral["best_val_loss"]
+    assert "synth_f0_error_semitones" in capsys.readouterr().out
+
+
+def test_an_existing_output_is_never_replaced(script, tmp_path):
+    out = tmp_path / "kept.json"
+    out.write_text("mine")
+    with pytest.raises(SystemExit):
+        script.main(["--profile", "smoke", "--out", str(out)])
+    assert out.read_text() == "mine"
