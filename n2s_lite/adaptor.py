@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -29,6 +30,7 @@ from torch import nn
 from . import decoding as D
 from . import train as T
 from .autoencoder import SpeechAutoencoder
+from .errors import InputError
 from .losses import latent_alignment, mel_estoi_loss, spectrogram_loss
 from .utils import seed_everything
 
@@ -131,6 +133,19 @@ def train_adaptor(autoencoder: SpeechAutoencoder, train_trials, val_trials, sett
     history = D.train_network(model, train_trials, val_trials, settings, seed,
                               lambda net, hg, mel: transfer_loss(net, hg, mel, weights), checkpoint, name, progress)
     return D.NeuralDecoder(name, model, history)
+
+
+@torch.no_grad()
+def synthesize(decoder: D.NeuralDecoder, hg: np.ndarray) -> np.ndarray:
+    """(T, E) z-scored high-gamma -> (T * 160,) float32 16 kHz audio that the formant synthesizer renders from
+    the decoded latent: the own audio of a transfer (or scratch) decoder on a decoder="synth" autoencoder."""
+    model = decoder.network
+    if not isinstance(model, TransferModel) or model.autoencoder.decoder_kind != "synth":
+        raise ValueError(f"{decoder.name}: only an adaptor on a decoder='synth' autoencoder renders audio itself")
+    x = D._batch(hg)
+    if x.ndim != 3:
+        raise InputError("<high_gamma>", "hg", "a (T, E) array", f"shape {tuple(x.shape[1:])}")
+    return model.autoencoder.synthesize(model.adaptor(x), x.shape[1])["wave"][0].numpy()
 
 
 def save(decoder: D.NeuralDecoder, path) -> None:

@@ -15,10 +15,14 @@ sentences per seed. Each seed appends one JSON line to --out.
     OMP_NUM_THREADS=1 python scripts/validation_runs.py multivoice --method scratch \
         --pretrain-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru \
         --stimulus-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py synth_decoder --decoder synth
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py synth_decoder --decoder synth --method scratch
 
 --set changes the experiment profile (`methods.PROFILES`: training, adaptor, loss, mlp, lstm_cnn, ...),
 --autoencoder-set the phase-1 profile (`autoencoder.PROFILES`); a changed autoencoder is pre-trained once
-and cached like the default one. Runs use one CPU thread (--threads), as the README's numbers did; set
+and cached like the default one. --decoder synth puts the adaptor (transfer) or the scratch ablation on an
+autoencoder whose decoder is the formant synthesizer (notebook 4's, pitch-supervised in phase 1); such runs
+also score the synthesizer's own audio (synth_stoi, synth_estoi) beside Griffin-Lim from its mel. Runs use one CPU thread (--threads), as the README's numbers did; set
 OMP_NUM_THREADS to the same number, as above: the variable alone changes the order of floating-point sums
 and moved single validation runs by 0.007 (transfer, scratch) to 0.029 (fine-tuned decoder) in r.
 """
@@ -34,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from n2s_lite import autoencoder, experiment, methods, train
+from n2s_lite import adaptor, autoencoder, experiment, methods, train
 
 VARIANT = "variant"  # the profile name the changed settings are registered under, in this process only
 
@@ -88,11 +92,20 @@ def main(argv=None) -> int:
                         help="corpus spec(s) of phase 1 (several are combined)")
     parser.add_argument("--stimulus-corpus", nargs="+", default=[experiment.CORPUS],
                         help="corpus spec(s) whose stimulus half the simulated participant hears")
+    parser.add_argument("--decoder", default="mel", choices=["mel", "synth"],
+                        help="the autoencoder's decoder (transfer and scratch): log-mel or formant synthesizer")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="runs/validation.jsonl")
     args = parser.parse_args(argv)
     with train.torch_threads(args.threads):  # restored afterwards, so a caller's (or a test run's) count survives
         return run_variant(args)
+
+
+def own_audio_intelligibility(decoder, trials: list, rec) -> dict:
+    """Mean STOI and ESTOI over `trials` of the audio a synthesizer-decoder network renders itself."""
+    jobs = [("wave", adaptor.synthesize(decoder, t.hg), experiment.reference_audio(rec, t), 0) for t in trials]
+    stoi, estoi = np.mean([experiment.vocoded_intelligibility(job) for job in jobs], axis=0)
+    return dict(synth_stoi=round(float(stoi), 4), synth_estoi=round(float(estoi), 4))
 
 
 def run_variant(args: argparse.Namespace) -> int:
@@ -107,14 +120,18 @@ def run_variant(args: argparse.Namespace) -> int:
                                                      "autoencoder")
         ae_profile = VARIANT
     methods.PROFILES[VARIANT] = {**settings, "autoencoder": ae_profile}
-    ae = (autoencoder.pretrained(ae_profile, corpus=experiment.corpus_spec(args.pretrain_corpus), seed=0)
-          if args.method in experiment.USES_AUTOENCODER else None)
+    uses_autoencoder = args.method in experiment.USES_AUTOENCODER
+    if args.decoder != "mel" and not uses_autoencoder:
+        raise SystemExit(f"--decoder {args.decoder}: {args.method} has no autoencoder "
+                         f"(only {', '.join(experiment.USES_AUTOENCODER)})")
+    ae = (autoencoder.pretrained(ae_profile, corpus=experiment.corpus_spec(args.pretrain_corpus), seed=0,
+                                 decoder=args.decoder) if uses_autoencoder else None)
     rec = experiment.participant(args.profile, corpus=experiment.corpus_spec(args.stimulus_corpus))
     trials = experiment.split_trials(rec)
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    scores = []
+    scores, own_estoi = [], []
     for seed in args.seeds:
         started = time.perf_counter()
         decoder = experiment.train_on_trials(args.method, trials["train"], trials["val"], VARIANT, seed, ae)
@@ -126,8 +143,11 @@ def run_variant(args: argparse.Namespace) -> int:
                     estoi=round(float(table["estoi"].mean()), 4), epochs=len(getattr(decoder, "history", None) or []),
                     train_seconds=round(seconds, 1), n_parameters=decoder.n_parameters, set=args.set,
                     autoencoder_set=args.autoencoder_set, pretrain_corpus=args.pretrain_corpus,
-                    stimulus_corpus=args.stimulus_corpus, threads=args.threads,
+                    stimulus_corpus=args.stimulus_corpus, decoder=args.decoder, threads=args.threads,
                     omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
+        if args.decoder == "synth":
+            line.update(own_audio_intelligibility(decoder, trials["val"], rec))
+            own_estoi.append(line["synth_estoi"])
         scores.append((line["spectrogram_r"], line["estoi"]))
         print(json.dumps(line), flush=True)
         with out.open("a") as handle:
@@ -135,6 +155,8 @@ def run_variant(args: argparse.Namespace) -> int:
     r, estoi = np.array(scores).T
     print(f"{args.name} ({args.method}, validation, seeds {args.seeds}): spectrogram r {' / '.join(map(str, r))} "
           f"(mean {r.mean():.3f}), ESTOI {' / '.join(map(str, estoi))} (mean {estoi.mean():.3f})")
+    if own_estoi:
+        print(f"  the synthesizer's own audio: ESTOI {' / '.join(map(str, own_estoi))} (mean {np.mean(own_estoi):.3f})")
     return 0
 
 

@@ -74,8 +74,8 @@ def fake_splits(**options) -> dict:
     return {split: data.trial_arrays(rec, split, stats) for split in ("train", "val", "test")}
 
 
-def tiny_autoencoder(seed: int = 0) -> SpeechAutoencoder:
+def tiny_autoencoder(seed: int = 0, decoder: str = "mel") -> SpeechAutoencoder:
     import torch
 
     torch.manual_seed(seed)
-    return SpeechAutoencoder(latent_dim=8, stride=2, channels=16, blocks=1).eval()
+    return SpeechAutoencoder(latent_dim=8, stride=2, channels=16, blocks=1, decoder=decoder).eval()

@@ -54,6 +54,27 @@ def test_transfer_model_outputs_a_mel_and_trains_only_the_adaptor():
     assert all(p.grad is None for p in model.autoencoder.parameters())
 
 
+@pytest.mark.parametrize("pretrained", [True, False])
+def test_an_adaptor_on_a_synthesizer_decoder_renders_the_audio_its_mel_is_made_of(pretrained):
+    from n2s_lite.synth.melspec import torch_log_mel
+
+    model = adaptor.build(tiny_autoencoder(decoder="synth"), n_electrodes=6, seed=0, pretrained=pretrained, **SIZE)
+    decoder = D.NeuralDecoder("transfer" if pretrained else "scratch", model)
+    hg = np.random.default_rng(0).standard_normal((41, 6)).astype(np.float32)
+    wave = adaptor.synthesize(decoder, hg)
+    assert wave.shape == (41 * 160,) and wave.dtype == np.float32 and np.abs(wave).max() > 0
+    mel_of_wave = torch_log_mel(torch.from_numpy(wave)[None])[0].numpy()
+    assert np.allclose(mel_of_wave, decoder.predict(hg), atol=1e-4)  # the mel that phase 2 trains is this audio's
+    with pytest.raises(Exception, match="hg"):
+        adaptor.synthesize(decoder, hg[:, 0])
+
+
+def test_only_a_synthesizer_decoder_renders_audio():
+    decoder = D.NeuralDecoder("transfer", adaptor.build(tiny_autoencoder(), n_electrodes=6, seed=0, **SIZE))
+    with pytest.raises(ValueError, match="decoder='synth'"):
+        adaptor.synthesize(decoder, np.zeros((20, 6), np.float32))
+
+
 def test_mismatched_latent_is_rejected():
     with pytest.raises(ValueError, match="latent"):
         adaptor.TransferModel(adaptor.Adaptor(4, latent_dim=9, stride=2), tiny_autoencoder())

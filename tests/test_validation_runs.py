@@ -47,3 +47,26 @@ def test_one_validation_run_appends_a_result_line(script, tmp_path, capsys, monk
     assert "short (transfer, validation, seeds [0])" in printed.out
     assert "OMP_NUM_THREADS is None, not 1" in printed.err and line["omp_num_threads"] is None
     assert line["threads"] == 1 and torch.get_num_threads() == threads_before  # the caller's count is back
+
+
+def test_a_synthesizer_decoder_run_also_scores_the_synthesizers_own_audio(script, tmp_path, capsys, monkeypatch):
+    from test_autoencoder import TINY_SETTINGS
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))  # a tiny synthesizer autoencoder, kept out of the cache
+    monkeypatch.setitem(autoencoder.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1, max_utterances=12))
+    out = tmp_path / "runs.jsonl"
+    assert script.main(["synth", "--profile", "smoke", "--seeds", "0", "--decoder", "synth", "--method", "scratch",
+                        "--set", "training.max_epochs=1", "--out", str(out)]) == 0
+    line = json.loads(out.read_text())
+    assert line["decoder"] == "synth" and line["method"] == "scratch" and line["epochs"] == 1
+    assert 0 <= line["synth_stoi"] <= 1 and 0 <= line["synth_estoi"] <= 1
+    assert line["synth_estoi"] != line["estoi"]  # its own audio, not Griffin-Lim from its mel
+    assert "the synthesizer's own audio: ESTOI" in capsys.readouterr().out
+
+
+def test_a_method_without_an_autoencoder_refuses_a_decoder_choice(script, tmp_path):
+    with pytest.raises(SystemExit, match="mlp has no autoencoder"):
+        script.main(["x", "--profile", "smoke", "--method", "mlp", "--decoder", "synth", "--out",
+                     str(tmp_path / "never.jsonl")])
+    assert not (tmp_path / "never.jsonl").exists()
