@@ -69,6 +69,27 @@ def test_an_adaptor_on_a_synthesizer_decoder_renders_the_audio_its_mel_is_made_o
         adaptor.synthesize(decoder, hg[:, 0])
 
 
+def test_the_phase2_loss_reaches_every_synthesizer_control_but_f0(monkeypatch):
+    model = adaptor.build(tiny_autoencoder(decoder="synth"), n_electrodes=6, seed=0, **SIZE)
+    decoder = model.autoencoder.decoder
+    latent = model.adaptor(torch.randn(2, 40, 6))
+    expected = model.autoencoder.decode(latent, 40)
+    controls = {name: value.detach().clone().requires_grad_(True)
+                for name, value in decoder.controls(latent, 40).items()}
+    monkeypatch.setattr(decoder, "controls", lambda *args: controls)
+    mel = adaptor.decode_for_loss(model.autoencoder, latent, 40)
+    assert torch.allclose(mel, expected)  # the same log-mel as decoding it
+    mel.sum().backward()
+    assert controls["f0_hz"].grad is None
+    assert all(controls[name].grad.abs().sum() > 0 for name in ("loudness", "voicing", "formant_freq_hz"))
+
+
+def test_a_mel_decoder_is_decoded_as_it_is_for_the_loss():
+    model = adaptor.build(tiny_autoencoder(), n_electrodes=6, seed=0, **SIZE)
+    latent = model.adaptor(torch.randn(2, 40, 6))
+    assert torch.equal(adaptor.decode_for_loss(model.autoencoder, latent, 40), model.autoencoder.decode(latent, 40))
+
+
 def test_only_a_synthesizer_decoder_renders_audio():
     decoder = D.NeuralDecoder("transfer", adaptor.build(tiny_autoencoder(), n_electrodes=6, seed=0, **SIZE))
     with pytest.raises(ValueError, match="decoder='synth'"):
