@@ -13,7 +13,9 @@ Training (`pretrain`) follows Li et al. 2024 (Neural2Speech): SmoothL1 on the dB
 time and frequency differences, on random crops of pre-training utterances only (`corpora.
 pretraining_and_stimuli` keeps them disjoint from the stimulus sentences of the neural experiment). A
 synthesizer decoder is also taught the pitch and voicing that pYIN hears in the pre-training speech
-(`synth.pitch.pitch_loss`), since the spectral loss alone never finds the pitch.
+(`synth.pitch.pitch_loss`), since the spectral loss alone never finds the pitch, and the formants F1-F3
+that linear prediction finds in it (`synth.formants.formant_loss`), since alone it uses them as free
+spectral shapers.
 """
 from __future__ import annotations
 
@@ -39,17 +41,17 @@ CHECKPOINT_KIND = "n2s-lite speech autoencoder"
 
 PROFILES = {
     # model size, crop length (frames at 100 Hz), batches, optimisation; smoke trains in ~30 s on one core;
-    # pitch_weight, voicing_weight: a synthesizer decoder's pYIN supervision (`synth.pitch.pitch_loss`; 0 and 0:
-    # spectral loss alone)
+    # pitch_weight, voicing_weight, formant_weight: a synthesizer decoder's supervision by pYIN's pitch
+    # (`synth.pitch.pitch_loss`) and LPC's formants (`synth.formants.formant_loss`); all 0: spectral loss alone
     "smoke": dict(channels=48, blocks=2, latent_dim=32, stride=2, crop_frames=128, batch_size=8,
                   steps_per_epoch=20, max_epochs=6, patience=3, lr=3e-3, gain_db=6.0, max_utterances=60,
-                  pitch_weight=1.0, voicing_weight=0.1),
+                  pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0),
     "standard": dict(channels=128, blocks=3, latent_dim=48, stride=2, crop_frames=160, batch_size=16,
                      steps_per_epoch=100, max_epochs=24, patience=4, lr=2e-3, gain_db=6.0, max_utterances=None,
-                     pitch_weight=1.0, voicing_weight=0.1),
+                     pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0),
     "full": dict(channels=256, blocks=4, latent_dim=64, stride=2, crop_frames=256, batch_size=32,
                  steps_per_epoch=200, max_epochs=200, patience=15, lr=1e-3, gain_db=6.0, max_utterances=None,
-                 pitch_weight=1.0, voicing_weight=0.1),
+                 pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0),
 }
 MODEL_KEYS = ("channels", "blocks", "latent_dim", "stride")
 CODE = ("autoencoder",)  # the modules (with their imports) whose source keys a cached pre-trained autoencoder
@@ -218,81 +220,94 @@ def corpus_mels(utterances, limit: int | None = None) -> list[np.ndarray]:
     return [m for m in mels if len(m) > 0]
 
 
-def corpus_mels_and_pitch(utterances, limit: int | None = None,
-                          progress: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Iterable of Utterance -> [((T, 80) dB log-mel, (T,) pYIN f0 in Hz, NaN where unvoiced)] (first `limit`).
+def corpus_mels_and_tracks(utterances, limit: int | None = None,
+                           progress: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Iterable of Utterance -> [((T, 80) dB log-mel, (T, 4) reference tracks)] (first `limit`): column 0 is
+    pYIN's f0 in Hz (NaN where unvoiced), columns 1-3 LPC's F1-F3 in Hz (NaN where unmeasured).
     pYIN takes about a twelfth of the audio's duration here (about a minute for the standard pre-training)."""
+    from .synth.formants import REFERENCE_FORMANTS, formant_track
     from .synth.pitch import pitch_track
 
-    utterances = tqdm(list(utterances)[:limit], desc="pYIN", leave=False, disable=not progress)
-    pairs = [(A.log_mel(u.audio), pitch_track(u.audio)[0]) for u in utterances]
+    utterances = tqdm(list(utterances)[:limit], desc="pYIN and LPC", leave=False, disable=not progress)
+    pairs = [(A.log_mel(u.audio), np.column_stack([pitch_track(u.audio)[0], formant_track(u.audio, REFERENCE_FORMANTS)]))
+             for u in utterances]
     return [pair for pair in pairs if len(pair[0]) > 0]
 
 
-def _loss(model: SpeechAutoencoder, mel: torch.Tensor, f0: torch.Tensor | None, settings: dict) -> torch.Tensor:
-    """(B, T, 80) dB log-mel [and (B, T) reference f0 in Hz, NaN unvoiced] -> the scalar training loss: the
-    spectrogram loss of the reconstruction, plus a synthesizer decoder's pitch loss where f0 is given.
+def _loss(model: SpeechAutoencoder, mel: torch.Tensor, tracks: torch.Tensor | None, settings: dict) -> torch.Tensor:
+    """(B, T, 80) dB log-mel [and (B, T, 4) reference tracks: f0, F1-F3 in Hz, `corpus_mels_and_tracks`] -> the
+    scalar training loss: the spectrogram loss of the reconstruction, plus a synthesizer decoder's pitch loss
+    and formant loss (on the frames pYIN hears voiced) where tracks are given.
 
     With a reference, the decoder's f0 learns from it alone: the spectrogram loss renders a copy of f0
     without its gradient. Spectral losses give pitch poor gradients (Turian & Henry 2020), and left in they
     pulled f0 away from the reference: on the tiny models and speech-like data of tests/test_autoencoder.py,
     trained 20 epochs (a measurement made outside the tests, which train 12), the mean f0 error was 0.08
     octave with the copy, 0.27 without it and 0.39 with the spectral loss alone.
-    DDSP likewise takes f0 from a tracker instead of learning it from a spectral loss (Engel et al. 2020)."""
-    if f0 is None:
+    DDSP likewise takes f0 from a tracker instead of learning it from a spectral loss (Engel et al. 2020).
+    The formants keep the spectral loss's gradient, which shapes them together with their bandwidths and
+    amplitudes."""
+    if tracks is None:
         return spectrogram_loss(model(mel), mel)
+    from .synth.formants import formant_loss
     from .synth.pitch import pitch_loss
 
+    f0 = tracks[..., 0]
     controls = model.decoder.controls(model.encode(mel), mel.shape[1])
     rendered = model.decoder.render(dict(controls, f0_hz=controls["f0_hz"].detach()))
-    return spectrogram_loss(rendered["mel"], mel) + pitch_loss(controls, f0, settings["pitch_weight"],
+    loss = spectrogram_loss(rendered["mel"], mel) + pitch_loss(controls, f0, settings["pitch_weight"],
                                                                settings["voicing_weight"])
+    if settings["formant_weight"]:
+        loss = loss + settings["formant_weight"] * formant_loss(controls["formant_freq_hz"], tracks[..., 1:],
+                                                                torch.isfinite(f0))
+    return loss
 
 
-def _mean_loss(model: SpeechAutoencoder, mels: list[np.ndarray], f0s: list | None, settings: dict) -> float:
+def _mean_loss(model: SpeechAutoencoder, mels: list[np.ndarray], tracks: list | None, settings: dict) -> float:
     """Frame-weighted loss over whole utterances (validation)."""
     device = next(model.parameters()).device
     total = 0.0
     for i, mel in enumerate(mels):
         x = torch.from_numpy(mel)[None].to(device)
-        f0 = None if f0s is None else torch.from_numpy(f0s[i])[None].to(device)
-        total += float(_loss(model, x, f0, settings)) * len(mel)
+        reference = None if tracks is None else torch.from_numpy(tracks[i])[None].to(device)
+        total += float(_loss(model, x, reference, settings)) * len(mel)
     return total / sum(len(m) for m in mels)
 
 
 def _batch_loss(model: SpeechAutoencoder, batch: tuple, settings: dict) -> torch.Tensor:
-    """Training loss of one batch: ((B, crop_frames, 80) dB log-mel[, (B, crop_frames, 1) reference f0])."""
+    """Training loss of one batch: ((B, crop_frames, 80) dB log-mel[, (B, crop_frames, 4) reference tracks])."""
     device = next(model.parameters()).device
-    mel, *f0 = (part.to(device) for part in batch)
-    return _loss(model, mel, f0[0][..., 0] if f0 else None, settings)
+    mel, *tracks = (part.to(device) for part in batch)
+    return _loss(model, mel, tracks[0] if tracks else None, settings)
 
 
 def fit_autoencoder(model: SpeechAutoencoder, train_mels: list, val_mels: list, settings: dict, seed: int = 0,
                     checkpoint=None, max_epochs: int | None = None, progress: bool = True,
-                    train_f0: list | None = None, val_f0: list | None = None) -> list[dict]:
+                    train_tracks: list | None = None, val_tracks: list | None = None) -> list[dict]:
     """Train `model` in place on crops of train_mels, early-stopped on val_mels; returns the history.
 
-    settings: a `PROFILES` entry (crop length, batches, learning rate, patience, epochs, pitch loss weights).
-    train_f0, val_f0: for a decoder="synth" model, the (T,) pYIN f0 (Hz, NaN where unvoiced; `corpus_mels_and_pitch`)
-    of each mel, which then supervises the synthesizer's f0 and voicing (`synth.pitch.pitch_loss`).
+    settings: a `PROFILES` entry (crop length, batches, learning rate, patience, epochs, supervision weights).
+    train_tracks, val_tracks: for a decoder="synth" model, the (T, 4) reference tracks of each mel (pYIN's f0
+    and LPC's F1-F3 in Hz, NaN where missing; `corpus_mels_and_tracks`), which then supervise the
+    synthesizer's f0, voicing and formants (`synth.pitch.pitch_loss`, `synth.formants.formant_loss`).
     """
-    if (train_f0 is None) != (val_f0 is None) or (train_f0 is not None and model.decoder_kind != "synth"):
-        raise ValueError("train_f0 and val_f0 go together, and only with a decoder='synth' autoencoder")
-    items = [(mel,) for mel in train_mels] if train_f0 is None else \
-        [(mel, f0[:, None]) for mel, f0 in zip(train_mels, train_f0)]
+    if (train_tracks is None) != (val_tracks is None) or (train_tracks is not None and model.decoder_kind != "synth"):
+        raise ValueError("train_tracks and val_tracks go together, and only with a decoder='synth' autoencoder")
+    items = [(mel,) for mel in train_mels] if train_tracks is None else list(zip(train_mels, train_tracks))
     crops = CropSampler(items, (FLOOR_DB, np.nan)[:len(items[0])], settings["crop_frames"],
                         settings["batch_size"], settings["steps_per_epoch"], seed)
     config = T.TrainConfig(max_epochs=max_epochs or settings["max_epochs"], lr=settings["lr"],
                            patience=settings["patience"], seed=seed, progress=progress)
     batches = gain_augmented(crops, settings["gain_db"])
     return T.fit(model, lambda m, batch: _batch_loss(m, batch, settings), batches,
-                 lambda m: _mean_loss(m, val_mels, val_f0, settings), config, checkpoint=checkpoint, desc="autoencoder")
+                 lambda m: _mean_loss(m, val_mels, val_tracks, settings), config, checkpoint=checkpoint,
+                 desc="autoencoder")
 
 
-def pitch_supervised(settings: dict, decoder: str) -> bool:
-    """Whether pre-training with these settings supervises the decoder's pitch: a synthesizer decoder with a
-    positive pitch or voicing weight."""
-    return decoder == "synth" and (settings["pitch_weight"] > 0 or settings["voicing_weight"] > 0)
+def supervised_by_tracks(settings: dict, decoder: str) -> bool:
+    """Whether pre-training with these settings supervises the decoder by reference tracks: a synthesizer
+    decoder with a positive pitch, voicing or formant weight."""
+    return decoder == "synth" and any(settings[w] > 0 for w in ("pitch_weight", "voicing_weight", "formant_weight"))
 
 
 def build(settings: str | dict = "smoke", decoder: str = "mel", seed: int = 0) -> SpeechAutoencoder:
@@ -325,19 +340,20 @@ def pretrain(corpus="asterisk", profile: str = "smoke", seed: int = 0, checkpoin
     """Pre-train on the corpus's pre-training part only -> (model on CPU in eval mode, history).
 
     corpus: a `corpora.Corpus`, a spec or a list of specs (`corpora.load`, e.g. ['asterisk', 'asterisk-es']).
-    A decoder="synth" model also learns pYIN's pitch and voicing of that speech (`pitch_supervised`).
+    A decoder="synth" model also learns pYIN's pitch and voicing and LPC's formants of that speech
+    (`supervised_by_tracks`).
     Trains on `pretrain.split("train")`, early-stops on `pretrain.split("val")`; `pretrain.split("test")`
     and every stimulus utterance (`corpora.pretraining_and_stimuli`) are never seen. The split hashes each
     sentence, so a combined corpus keeps every sentence on the side it has in its own corpus.
     """
     settings = PROFILES[profile]
     model = build(profile, decoder, seed)
-    if pitch_supervised(settings, decoder):
-        featurise = lambda utterances, limit: corpus_mels_and_pitch(utterances, limit, progress)  # noqa: E731
+    if supervised_by_tracks(settings, decoder):
+        featurise = lambda utterances, limit: corpus_mels_and_tracks(utterances, limit, progress)  # noqa: E731
         train, val = pretraining_speech(corpus, featurise, settings["max_utterances"])
-        (train_mels, train_f0), (val_mels, val_f0) = zip(*train), zip(*val)
+        (train_mels, train_tracks), (val_mels, val_tracks) = zip(*train), zip(*val)
         history = fit_autoencoder(model, train_mels, val_mels, settings, seed, checkpoint, progress=progress,
-                                  train_f0=train_f0, val_f0=val_f0)
+                                  train_tracks=train_tracks, val_tracks=val_tracks)
     else:
         train_mels, val_mels = pretraining_speech(corpus, corpus_mels, settings["max_utterances"])
         history = fit_autoencoder(model, train_mels, val_mels, settings, seed, checkpoint, progress=progress)

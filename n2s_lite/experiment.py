@@ -32,7 +32,8 @@ METRICS = ("spectrogram_r", "flattened_r", "mcd_db", "stoi", "estoi", "top1", "t
 # the columns of `autoencoder_quality` (neural_*: with a vocoder; synth_*: a decoder="synth" autoencoder)
 QUALITY_COLUMNS = ("spectrogram_r", "mcd_db", "stoi", "estoi", "gl_stoi", "gl_estoi", "neural_stoi", "neural_estoi",
                    "neural_true_stoi", "neural_true_estoi", "synth_stoi", "synth_estoi", "synth_f0_error_semitones",
-                   "synth_voicing_accuracy")
+                   "synth_voicing_accuracy", "synth_f1_error_semitones", "synth_f2_error_semitones",
+                   "synth_f3_error_semitones")
 MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms after silence removal
 
 
@@ -169,10 +170,13 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
     and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi). With a
     `vocoder.SpectralInverter`, the same two through it: neural_stoi/neural_estoi (autoencoder) and
     neural_true_stoi/neural_true_estoi (true mel). A decoder="synth" autoencoder also gets synth_stoi and
-    synth_estoi, its formant synthesizer's own audio, and how its pitch controls follow pYIN's track of the
-    utterance (`synth.pitch.pitch_agreement`): synth_f0_error_semitones, synth_voicing_accuracy."""
+    synth_estoi, its formant synthesizer's own audio, how its pitch controls follow pYIN's track of the
+    utterance (`synth.pitch.pitch_agreement`): synth_f0_error_semitones, synth_voicing_accuracy, and how its
+    F1-F3 follow LPC's on the frames pYIN hears voiced (`synth.formants.formant_agreement`):
+    synth_f1_error_semitones, synth_f2_error_semitones, synth_f3_error_semitones."""
     from . import corpora
     from .autoencoder import reconstruct_mel, reconstruct_synthesis
+    from .synth.formants import REFERENCE_FORMANTS, formant_agreement, formant_track
     from .synth.pitch import pitch_agreement, pitch_track
 
     pretrain, _stimuli = corpora.pretraining_and_stimuli(corpora.load(corpus_spec(corpus)))
@@ -193,9 +197,12 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
     if syntheses:
         jobs = [("wave", synthesis["wave"], wave, n_iter) for synthesis, wave in zip(syntheses, heard)]
         table[["synth_stoi", "synth_estoi"]] = _parallel_map(vocoded_intelligibility, jobs, workers)
+        f0s = [pitch_track(u.audio)[0] for u in held_out]
         table[["synth_f0_error_semitones", "synth_voicing_accuracy"]] = [
-            pitch_agreement(s["controls"]["f0_hz"], s["controls"]["voicing"], pitch_track(u.audio)[0])
-            for s, u in zip(syntheses, held_out)]
+            pitch_agreement(s["controls"]["f0_hz"], s["controls"]["voicing"], f0) for s, f0 in zip(syntheses, f0s)]
+        table[[f"synth_f{k + 1}_error_semitones" for k in range(REFERENCE_FORMANTS)]] = [
+            formant_agreement(s["controls"]["formant_freq_hz"], formant_track(u.audio), f0)
+            for s, u, f0 in zip(syntheses, held_out, f0s)]
     return table
 
 

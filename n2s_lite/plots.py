@@ -168,8 +168,9 @@ def readable_controls(controls: dict, n_formants: int = 3) -> dict:
 def synth_controls(controls: dict, mel: np.ndarray, title: str = "", references: dict | None = None) -> plt.Figure:
     """A (T, 80) log-mel with the synthesizer's control tracks under it; controls: name -> (T,) or (T, K).
 
-    references: {name of a control: (label, (T,) track)}, drawn dashed in that control's panel with a legend
-    (e.g. pYIN's f0 under a decoded f0; NaN frames are left blank)."""
+    references: {name of a control: (label, (T,) or (T, K) tracks)}, drawn dashed in black in that control's
+    panel with one legend entry (e.g. pYIN's f0 under a decoded f0, LPC's F1-F3 under decoded formants; NaN
+    frames are left blank)."""
     references = references or {}
     fig, axes = plt.subplots(1 + len(controls), 1, figsize=(8, 1.8 + 1.1 * len(controls)), sharex=True,
                              constrained_layout=True, gridspec_kw=dict(height_ratios=[2.0] + [1.0] * len(controls)))
@@ -180,7 +181,9 @@ def synth_controls(controls: dict, mel: np.ndarray, title: str = "", references:
         ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
         if name in references:
             label, reference = references[name]
-            ax.plot(np.arange(len(reference)) / A.FRAME_RATE, reference, "k--", lw=1, label=label)
+            lines = ax.plot(np.arange(len(reference)) / A.FRAME_RATE, reference, "k--", lw=1)
+            for i, line in enumerate(lines):
+                line.set_label(label if i == 0 else "_nolegend_")
             ax.legend(loc="upper right", fontsize=8)
     axes[-1].set_xlabel("time (s)")
     return fig

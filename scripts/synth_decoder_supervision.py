@@ -1,14 +1,16 @@
-"""The synthesizer decoder pre-trained with and without pYIN pitch supervision, scored on held-out speech.
+"""The synthesizer decoder pre-trained with and without its reference tracks, scored on held-out speech.
 
     python scripts/synth_decoder_supervision.py --out runs/synth_decoder_supervision.json
+    python scripts/synth_decoder_supervision.py --variants supervised "pitch only" --out runs/two.json
     python scripts/synth_decoder_supervision.py --profile smoke --out /tmp/smoke.json
 
 "supervised" is notebook 4's synthesizer decoder (`experiment.pretrained_autoencoder(profile, decoder="synth")`,
-with the autoencoder profile's pitch_weight and voicing_weight); "spectral only" is the same autoencoder with
-both weights 0, so the spectral loss alone trains it, as before pitch supervision existed. Each is
-pre-trained once and cached. Prints, and writes as JSON (never over an existing file), each one's epochs,
-training seconds, best validation loss (which holds the pitch terms where they are trained) and the means
-over held-out utterances of `experiment.autoencoder_quality`.
+with the autoencoder profile's pitch_weight, voicing_weight and formant_weight); "pitch only" is the same
+autoencoder with formant_weight 0 (pYIN's pitch and voicing supervise it, LPC's formants do not); "spectral
+only" has all three weights 0, so the spectral loss alone trains it. Each is pre-trained once and cached.
+Prints, and writes as JSON (never over an existing file), each one's epochs, training seconds, best
+validation loss (which holds the supervision terms where they are trained) and the means over held-out
+utterances of `experiment.autoencoder_quality`.
 """
 from __future__ import annotations
 
@@ -21,33 +23,37 @@ import pandas as pd
 from n2s_lite import autoencoder, experiment, methods
 from n2s_lite.utils import atomic_path
 
+VARIANT_WEIGHTS = {"supervised": {}, "pitch only": dict(formant_weight=0.0),
+                   "spectral only": dict(pitch_weight=0.0, voicing_weight=0.0, formant_weight=0.0)}
 
-def spectral_only_profile(ae_profile: str) -> str:
-    """Register (in this process) the autoencoder profile `ae_profile` without pitch supervision; its name."""
-    name = f"{ae_profile}-spectral-only"
-    autoencoder.PROFILES[name] = dict(autoencoder.PROFILES[ae_profile], pitch_weight=0.0, voicing_weight=0.0)
+
+def variant_profile(ae_profile: str, variant: str) -> str:
+    """Register (in this process) the autoencoder profile `ae_profile` with `variant`'s weights; its name."""
+    if not VARIANT_WEIGHTS[variant]:
+        return ae_profile
+    name = f"{ae_profile}-{variant.replace(' ', '-')}"
+    autoencoder.PROFILES[name] = dict(autoencoder.PROFILES[ae_profile], **VARIANT_WEIGHTS[variant])
     return name
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="standard", choices=sorted(methods.PROFILES))
+    parser.add_argument("--variants", nargs="+", default=list(VARIANT_WEIGHTS), choices=list(VARIANT_WEIGHTS))
     parser.add_argument("--out", required=True, help="JSON file to write (must not exist)")
     args = parser.parse_args(argv)
     if Path(args.out).exists():
         parser.error(f"{args.out}: exists already; refusing to overwrite it")
     options = experiment.settings(args.profile)
-    variants = {"supervised": experiment.pretrained_autoencoder(args.profile, decoder="synth"),
-                "spectral only": autoencoder.pretrained(spectral_only_profile(options["autoencoder"]),
-                                                        corpus=experiment.corpus_spec(experiment.CORPUS),
-                                                        decoder="synth", progress=False)}
     rows = []
-    for name, model in variants.items():
+    for variant in args.variants:
+        model = autoencoder.pretrained(variant_profile(options["autoencoder"], variant), decoder="synth",
+                                       corpus=experiment.corpus_spec(experiment.CORPUS), progress=False)
         quality = experiment.autoencoder_quality(model, options["autoencoder_test_utterances"],
                                                  options["griffin_lim_iters"])
         means = {metric: values["mean"] for metric, values in
                  experiment.summary(quality, experiment.QUALITY_COLUMNS).items()}
-        rows.append(dict(variant=name, epochs=len(model.history),
+        rows.append(dict(variant=variant, epochs=len(model.history),
                          train_seconds=sum(epoch["seconds"] for epoch in model.history),
                          best_val_loss=min(epoch["val_loss"] for epoch in model.history),
                          held_out_utterances=len(quality), **means))

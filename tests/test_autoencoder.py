@@ -281,29 +281,36 @@ def test_cli_resynthesize_with_a_synth_checkpoint_writes_the_synthesizer_audio(t
     assert rate == A.SAMPLE_RATE and np.allclose(written, expected, atol=1e-4)
 
 
-# ------------------------------------------------------------------------- the synthesizer decoder's pitch
-def test_synth_training_batches_carry_the_pitch_track_aligned_with_the_mel(monkeypatch):
+# ------------------------------------------------------------- the synthesizer decoder's pitch and formants
+def with_formants(f0s: list, formants_hz=(500.0, 1500.0, 2500.0)) -> list:
+    """(T,) f0 tracks -> (T, 4) reference tracks: the f0, then constant F1-F3."""
+    return [np.column_stack([f0, np.tile(np.float32(formants_hz), (len(f0), 1))]).astype(np.float32) for f0 in f0s]
+
+
+def test_synth_training_batches_carry_the_reference_tracks_aligned_with_the_mel(monkeypatch):
     seen = []
     monkeypatch.setattr(T, "fit", lambda model, loss, batches, *args, **kwargs: seen.append(batches) or [])
     frames = [60, 150, 90]  # frame t of utterance i: every mel bin at -40 + t / 100 dB, f0 at 100 + t + 1000 i Hz
     mels = [np.repeat(-40.0 + np.arange(n, dtype=np.float32)[:, None] / 100, A.N_MELS, axis=1) for n in frames]
-    f0s = [(100.0 + np.arange(n) + 1000 * i).astype(np.float32) for i, n in enumerate(frames)]
+    tracks = with_formants([(100.0 + np.arange(n) + 1000 * i).astype(np.float32) for i, n in enumerate(frames)])
     settings = dict(TINY_SETTINGS, crop_frames=100, gain_db=0.0)
-    AE.fit_autoencoder(tiny_model(decoder="synth"), mels, mels[:1], settings, train_f0=f0s, val_f0=f0s[:1])
-    for mel, f0 in list(seen[0](0)) + list(seen[0](1)):
-        assert mel.shape == (settings["batch_size"], 100, A.N_MELS) and f0.shape == (settings["batch_size"], 100, 1)
+    AE.fit_autoencoder(tiny_model(decoder="synth"), mels, mels[:1], settings, train_tracks=tracks,
+                       val_tracks=tracks[:1])
+    for mel, track in list(seen[0](0)) + list(seen[0](1)):
+        assert mel.shape == (settings["batch_size"], 100, A.N_MELS) and track.shape == (settings["batch_size"], 100, 4)
         padded = (mel == AE.FLOOR_DB).all(-1)
-        assert torch.isnan(f0[..., 0][padded]).all() and torch.isfinite(f0[..., 0][~padded]).all()
+        assert torch.isnan(track[padded]).all() and torch.isfinite(track[~padded]).all()
         frame = torch.round((mel[..., 0] + 40.0) * 100)
-        assert torch.allclose((f0[..., 0] - 100 - frame)[~padded] % 1000, torch.tensor(0.0))
+        assert torch.allclose((track[..., 0] - 100 - frame)[~padded] % 1000, torch.tensor(0.0))
+        assert (track[..., 1:][~padded] == torch.tensor([500.0, 1500.0, 2500.0])).all()
 
 
-def test_pitch_tracks_only_supervise_a_synth_decoder(mels):
-    f0s = [np.full(len(mel), 150.0, np.float32) for mel in mels]
+def test_reference_tracks_only_supervise_a_synth_decoder(mels):
+    tracks = with_formants([np.full(len(mel), 150.0, np.float32) for mel in mels])
     with pytest.raises(ValueError, match="synth"):
-        AE.fit_autoencoder(tiny_model(), mels, mels[:1], TINY_SETTINGS, train_f0=f0s, val_f0=f0s[:1])
+        AE.fit_autoencoder(tiny_model(), mels, mels[:1], TINY_SETTINGS, train_tracks=tracks, val_tracks=tracks[:1])
     with pytest.raises(ValueError, match="together"):
-        AE.fit_autoencoder(tiny_model(decoder="synth"), mels, mels[:1], TINY_SETTINGS, train_f0=f0s)
+        AE.fit_autoencoder(tiny_model(decoder="synth"), mels, mels[:1], TINY_SETTINGS, train_tracks=tracks)
 
 
 def test_pitch_supervision_teaches_the_synth_decoder_the_pitch():
@@ -311,6 +318,7 @@ def test_pitch_supervision_teaches_the_synth_decoder_the_pitch():
 
     waves = [speechlike(1.0, seed) for seed in range(4)]
     mels, f0s = [A.log_mel(w) for w in waves], [pitch_track(w)[0] for w in waves]
+    tracks = with_formants(f0s, (np.nan, np.nan, np.nan))  # no formants in this speech-like sound
 
     def f0_error(model):  # mean octave error of the decoded f0 on the training utterances' voiced frames
         errors = [octave_error(torch.from_numpy(AE.reconstruct_synthesis(model, mel)["controls"]["f0_hz"])[None],
@@ -321,27 +329,62 @@ def test_pitch_supervision_teaches_the_synth_decoder_the_pitch():
     untrained = AE.build(settings, decoder="synth", seed=0)
     spectral_only, supervised = AE.build(settings, decoder="synth", seed=0), AE.build(settings, decoder="synth", seed=0)
     AE.fit_autoencoder(spectral_only, mels, mels[:1], settings, progress=False)
-    history = AE.fit_autoencoder(supervised, mels, mels[:1], settings, progress=False, train_f0=f0s, val_f0=f0s[:1])
+    history = AE.fit_autoencoder(supervised, mels, mels[:1], settings, progress=False, train_tracks=tracks,
+                                 val_tracks=tracks[:1])
     assert history[-1]["train_loss"] < history[0]["train_loss"]
     assert f0_error(supervised) < 0.5 * min(f0_error(untrained), f0_error(spectral_only))
 
 
-def test_pretraining_a_synth_decoder_tracks_the_pitch_of_the_pretraining_train_and_val_splits(monkeypatch):
+def test_pretraining_a_synth_decoder_tracks_the_pretraining_train_and_val_splits(monkeypatch):
     corpus = synthetic_corpus()
     pretrain_part, _stimuli = corpora.pretraining_and_stimuli(corpus)
     seen, fitted = [], []
-    original = AE.corpus_mels_and_pitch
+    original = AE.corpus_mels_and_tracks
 
     def recording(utterances, limit=None, progress=True):
         seen.append([u.id for u in utterances])
         return original(utterances, limit, progress)
 
-    monkeypatch.setattr(AE, "corpus_mels_and_pitch", recording)
+    monkeypatch.setattr(AE, "corpus_mels_and_tracks", recording)
     monkeypatch.setattr(AE, "fit_autoencoder", lambda *args, **kwargs: fitted.append(kwargs) or [])
     monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1))
     AE.pretrain(corpus, profile="smoke", decoder="synth", progress=False)
     assert seen == [list(pretrain_part.split("train").ids), list(pretrain_part.split("val").ids)]
-    assert [len(f0) for f0 in fitted[0]["train_f0"]] == [len(A.log_mel(u.audio)) for u in pretrain_part.split("train")]
-    monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1, pitch_weight=0.0, voicing_weight=0.0))
+    assert [track.shape for track in fitted[0]["train_tracks"]] == [(len(A.log_mel(u.audio)), 4)
+                                                                    for u in pretrain_part.split("train")]
+    monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1, pitch_weight=0.0, voicing_weight=0.0,
+                                                   formant_weight=0.0))
     AE.pretrain(corpus, profile="smoke", decoder="synth", progress=False)
-    assert len(seen) == 2 and "train_f0" not in fitted[1]  # weights 0: the spectral loss alone, no pYIN
+    assert len(seen) == 2 and "train_tracks" not in fitted[1]  # weights 0: the spectral loss alone, no tracks
+
+
+def vowel_sequence(order: str, f0_hz: float, seconds_each: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+    """Vowels of tests/test_formants.py one after the other -> ((N,) 16 kHz audio, (T, 4) true tracks: f0, F1-F3)."""
+    from test_formants import VOWELS_HZ, vowel
+
+    wave = np.concatenate([vowel(VOWELS_HZ[v], f0_hz, seconds_each) for v in order])
+    frames = A.n_frames(len(wave))
+    segment = np.minimum(np.arange(frames) * A.HOP // int(seconds_each * A.SAMPLE_RATE), len(order) - 1)
+    formants = np.array([VOWELS_HZ[order[i]] for i in segment], np.float32)
+    return wave, np.column_stack([np.full(frames, f0_hz, np.float32), formants])
+
+
+def test_formant_supervision_teaches_the_synth_decoder_the_formants():
+    from n2s_lite.synth.formants import formant_agreement
+
+    pairs = [vowel_sequence(order, f0) for order, f0 in [("aiu", 110.0), ("uai", 130.0), ("iua", 150.0), ("aui", 120.0)]]
+    mels, tracks = [A.log_mel(wave) for wave, _ in pairs], [track for _, track in pairs]
+
+    def formant_error(model):  # median semitone error of F1-F3 over every frame of the training utterances
+        decoded = [AE.reconstruct_synthesis(model, mel)["controls"]["formant_freq_hz"] for mel in mels]
+        return formant_agreement(np.concatenate(decoded), np.concatenate(tracks)[:, 1:], np.concatenate(tracks)[:, 0])
+
+    settings = dict(TINY_SETTINGS, max_epochs=12, patience=20, lr=3e-3)
+    errors = {}
+    for weight in (0.0, 1.0):
+        model = AE.build(settings, decoder="synth", seed=0)
+        AE.fit_autoencoder(model, mels, mels[:1], dict(settings, formant_weight=weight), progress=False,
+                           train_tracks=tracks, val_tracks=tracks[:1])
+        errors[weight] = formant_error(model)
+    # measured: 4.1 / 8.8 / 4.7 semitones (F1 / F2 / F3) without the formant loss, 1.5 / 3.2 / 0.7 with it
+    assert (errors[1.0] < errors[0.0]).all() and errors[1.0].mean() < 0.5 * errors[0.0].mean()

@@ -46,7 +46,8 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     assert r["ceilings"]["griffin_lim"]["spectrogram_r"]["mean"] == pytest.approx(1.0)
     assert 0 < r["autoencoder_resynthesis"]["estoi"]["n"]
     synth_only = {column for column in X.QUALITY_COLUMNS if column.startswith("synth_")}
-    assert synth_only >= {"synth_stoi", "synth_estoi", "synth_f0_error_semitones", "synth_voicing_accuracy"}
+    assert synth_only >= {"synth_stoi", "synth_estoi", "synth_f0_error_semitones", "synth_voicing_accuracy",
+                          "synth_f1_error_semitones", "synth_f3_error_semitones"}
     assert set(r["autoencoder_resynthesis"]) == set(X.QUALITY_COLUMNS) - synth_only  # a mel decoder
     assert r["ceilings"]["neural_vocoder"]["spectrogram_r"]["mean"] == pytest.approx(1.0)  # the true mel, vocoded
     assert 0 < r["ceilings"]["neural_vocoder"]["estoi"]["mean"] <= 1

@@ -204,6 +204,7 @@ def test_experiment_offers_the_methods_names_notebooks_use():
 def test_held_out_quality_of_a_synth_autoencoder_scores_the_synthesizer_audio(tmp_path):
     from n2s_lite import autoencoder as AE
     from n2s_lite import corpora, metrics
+    from n2s_lite.synth.formants import formant_agreement, formant_track
     from n2s_lite.synth.pitch import pitch_agreement, pitch_track
 
     torch.manual_seed(0)
@@ -224,4 +225,8 @@ def test_held_out_quality_of_a_synth_autoencoder_scores_the_synthesizer_audio(tm
         assert np.isfinite(reference).any()  # the tones are voiced, so the f0 error is a number
         assert (row.synth_f0_error_semitones, row.synth_voicing_accuracy) == pytest.approx(
             pitch_agreement(synthesis["controls"]["f0_hz"], synthesis["controls"]["voicing"], reference))
+        formant_errors = formant_agreement(synthesis["controls"]["formant_freq_hz"], formant_track(u.audio), reference)
+        assert np.isfinite(formant_errors[0])  # a tone has one narrow resonance, F1; the others may be NaN
+        assert [row.synth_f1_error_semitones, row.synth_f2_error_semitones, row.synth_f3_error_semitones] == \
+            pytest.approx(list(formant_errors), nan_ok=True)
     assert "synth_estoi" not in X.autoencoder_quality(tiny_autoencoder(), n_utterances=2, n_iter=4, corpus=corpus)

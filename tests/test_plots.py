@@ -76,3 +76,14 @@ def test_synth_controls_draw_a_reference_track_dashed_in_its_panel():
     np.testing.assert_array_equal(drawn.get_ydata(), reference)
     assert drawn.get_linestyle() == "--" and fig.axes[1].get_legend().get_texts()[0].get_text() == "pYIN"
     assert len(fig.axes[2].get_lines()) == 1 and fig.axes[2].get_legend() is None  # voicing has no reference
+
+
+def test_synth_controls_draw_several_reference_tracks_with_one_legend_entry():
+    rng = np.random.default_rng(2)
+    tracks = {"formants (Hz)": rng.uniform(300, 3000, (40, 4))}
+    reference = rng.uniform(300, 3000, (40, 3))
+    fig = plots.synth_controls(tracks, mel(rng), references={"formants (Hz)": ("LPC", reference)})
+    lines = fig.axes[1].get_lines()
+    assert len(lines) == 4 + 3 and all(line.get_linestyle() == "--" for line in lines[4:])
+    np.testing.assert_array_equal(lines[5].get_ydata(), reference[:, 1])
+    assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["LPC"]

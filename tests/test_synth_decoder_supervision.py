@@ -18,20 +18,29 @@ def script(monkeypatch, tmp_path):
     return load_script("synth_decoder_supervision")
 
 
-def test_both_variants_are_trained_scored_and_written(script, tmp_path, capsys):
+def test_all_three_variants_are_trained_scored_and_written(script, tmp_path, capsys):
     out = tmp_path / "supervision.json"
     assert script.main(["--profile", "smoke", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
-    supervised, spectral = result["variants"]
-    assert result["profile"] == "smoke" and [supervised["variant"], spectral["variant"]] == ["supervised",
-                                                                                             "spectral only"]
+    supervised, pitch_only, spectral = result["variants"]
+    assert result["profile"] == "smoke"
+    assert [row["variant"] for row in result["variants"]] == ["supervised", "pitch only", "spectral only"]
+    assert autoencoder.PROFILES["smoke-pitch-only"]["formant_weight"] == 0.0
+    assert autoencoder.PROFILES["smoke-pitch-only"]["pitch_weight"] == autoencoder.PROFILES["smoke"]["pitch_weight"]
     assert autoencoder.PROFILES["smoke-spectral-only"]["pitch_weight"] == 0.0
-    for row in (supervised, spectral):
+    for row in (supervised, pitch_only, spectral):
         assert row["epochs"] == 2 and row["held_out_utterances"] > 0
         assert 0 <= row["synth_estoi"] <= 1 and 0 <= row["synth_voicing_accuracy"] <= 1
-    # the pitch terms are part of the supervised decoder's validation loss only, so the two differ
-    assert supervised["best_val_loss"] != spectral["best_val_loss"]
-    assert "synth_f0_error_semitones" in capsys.readouterr().out
+        assert row["synth_f1_error_semitones"] >= 0
+    # the supervision terms are part of the validation loss where they are trained, so the three differ
+    assert len({row["best_val_loss"] for row in result["variants"]}) == 3
+    assert "synth_f2_error_semitones" in capsys.readouterr().out
+
+
+def test_chosen_variants_only(script, tmp_path):
+    out = tmp_path / "one.json"
+    assert script.main(["--profile", "smoke", "--variants", "pitch only", "--out", str(out)]) == 0
+    assert [row["variant"] for row in json.loads(out.read_text())["variants"]] == ["pitch only"]
 
 
 def test_an_existing_output_is_never_replaced(script, tmp_path):
