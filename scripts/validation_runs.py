@@ -21,8 +21,10 @@ sentences per seed. Each seed appends one JSON line to --out.
 --set changes the experiment profile (`methods.PROFILES`: training, adaptor, loss, mlp, lstm_cnn, ...),
 --autoencoder-set the phase-1 profile (`autoencoder.PROFILES`); a changed autoencoder is pre-trained once
 and cached like the default one. --decoder synth puts the adaptor (transfer) or the scratch ablation on an
-autoencoder whose decoder is the formant synthesizer (notebook 4's, pitch-supervised in phase 1); such runs
-also score the synthesizer's own audio (synth_stoi, synth_estoi) beside Griffin-Lim from its mel. Runs use one CPU thread (--threads), as the README's numbers did; set
+autoencoder whose decoder is the formant synthesizer (notebook 4's, pitch- and formant-supervised in phase
+1; the README's runs used the pitch-only one of ad4bc96-f2a7ea7, `--autoencoder-set formant_weight=0` now);
+such runs also score the synthesizer's own audio (synth_stoi, synth_estoi) beside Griffin-Lim from its mel.
+Runs use one CPU thread (--threads), as the README's numbers did; set
 OMP_NUM_THREADS to the same number, as above: the variable alone changes the order of floating-point sums
 and moved single validation runs by 0.007 (transfer, scratch) to 0.029 (fine-tuned decoder) in r.
 """
