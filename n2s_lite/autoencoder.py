@@ -254,7 +254,7 @@ def _loss(model: SpeechAutoencoder, mel: torch.Tensor, tracks: torch.Tensor | No
 
     f0 = tracks[..., 0]
     controls = model.decoder.controls(model.encode(mel), mel.shape[1])
-    rendered = model.decoder.render(dict(controls, f0_hz=controls["f0_hz"].detach()))
+    rendered = model.decoder.render_for_spectral_loss(controls)
     loss = spectrogram_loss(rendered["mel"], mel) + pitch_loss(controls, f0, settings["pitch_weight"],
                                                                settings["voicing_weight"])
     if settings["formant_weight"]:

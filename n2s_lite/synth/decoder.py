@@ -46,6 +46,13 @@ class SynthesizerDecoder(nn.Module):
         upsampled = nn.functional.interpolate(latent.transpose(1, 2), size=n_frames, mode="linear")
         return self.synth.get_controls(self.net(upsampled).transpose(1, 2))
 
+    def render_for_spectral_loss(self, controls: dict[str, torch.Tensor]) -> dict:
+        """`render`, but with f0 as a copy without gradient, so a spectral loss shapes every control except f0:
+        spectral losses give pitch poor gradients (Turian & Henry 2020), and f0 learns from a reference
+        track instead (phase 1, `autoencoder._loss`) or stays as the latent implies (phase 2,
+        `adaptor.decode_for_loss`)."""
+        return self.render(dict(controls, f0_hz=controls["f0_hz"].detach()))
+
     def render(self, controls: dict[str, torch.Tensor]) -> dict:
         """Controls with T frames -> dict(mel=(B, T, 80) dB, wave=(B, T * 160), controls=the same controls)."""
         wave = self.synth.get_signal(controls)
