@@ -30,7 +30,6 @@ from torch import nn
 from . import decoding as D
 from . import train as T
 from .autoencoder import SpeechAutoencoder
-from .errors import InputError
 from .losses import latent_alignment, mel_estoi_loss, spectrogram_loss
 from .utils import seed_everything
 
@@ -156,9 +155,7 @@ def synthesize(decoder: D.NeuralDecoder, hg: np.ndarray) -> np.ndarray:
     model = decoder.network
     if not isinstance(model, TransferModel) or model.autoencoder.decoder_kind != "synth":
         raise ValueError(f"{decoder.name}: only an adaptor on a decoder='synth' autoencoder renders audio itself")
-    x = D._batch(hg)
-    if x.ndim != 3:
-        raise InputError("<high_gamma>", "hg", "a (T, E) array", f"shape {tuple(x.shape[1:])}")
+    x = D.high_gamma_batch(hg)
     return model.autoencoder.synthesize(model.adaptor(x), x.shape[1])["wave"][0].numpy()
 
 

@@ -121,6 +121,14 @@ def validation_loss(network: nn.Module, trials) -> float:
     return total / sum(len(t.mel) for t in trials)
 
 
+def high_gamma_batch(hg: np.ndarray) -> torch.Tensor:
+    """One trial's (T, E) high-gamma -> a (1, T, E) float32 batch on the CPU; InputError for any other shape."""
+    hg = np.asarray(hg, dtype=np.float32)
+    if hg.ndim != 2:
+        raise InputError("<high_gamma>", "hg", "a (T, E) array", f"shape {hg.shape}")
+    return _batch(hg)
+
+
 def _batch(array: np.ndarray, device="cpu") -> torch.Tensor:
     """(T, C) array -> (1, T, C) float32 tensor on `device`."""
     return torch.as_tensor(np.asarray(array, dtype=np.float32), device=device)[None]
@@ -161,10 +169,7 @@ class NeuralDecoder:
     @torch.no_grad()
     def predict(self, hg: np.ndarray) -> np.ndarray:
         """(T, E) z-scored high-gamma -> (T, 80) float32 dB log-mel."""
-        hg = np.asarray(hg, dtype=np.float32)
-        if hg.ndim != 2:
-            raise InputError("<high_gamma>", "hg", "a (T, E) array", f"shape {hg.shape}")
-        return self.network(_batch(hg))[0].numpy()
+        return self.network(high_gamma_batch(hg))[0].numpy()
 
     def __repr__(self) -> str:
         return f"NeuralDecoder({self.name!r}, {self.n_parameters} trained parameters)"
