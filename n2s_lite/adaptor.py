@@ -31,6 +31,7 @@ from . import decoding as D
 from . import train as T
 from .autoencoder import SpeechAutoencoder
 from .losses import latent_alignment, mel_estoi_loss, spectrogram_loss
+from .synth.formants import reference_track_loss
 from .utils import seed_everything
 
 CHECKPOINT_KIND = "n2s-lite transfer decoder"
@@ -79,32 +80,54 @@ class TransferModel(nn.Module):
 
 @dataclass
 class LossWeights:
-    """Weights of the phase-2 loss terms (the spectrogram level term has weight 1)."""
+    """Weights of the phase-2 loss terms (the spectrogram level term has weight 1).
+
+    pitch, voicing, formant: supervision of a synthesizer decoder's controls by the reference tracks of the
+    heard speech (`data.with_reference_tracks`), as phase 1 supervises them (`synth.formants.reference_track_loss`;
+    phase 1's weights are 1.0, 0.1 and 1.0); 0 for a mel decoder."""
 
     latent: float = 1.0
     difference: float = 1.0
     intelligibility: float = 0.0
+    pitch: float = 0.0
+    voicing: float = 0.0
+    formant: float = 0.0
+
+    @property
+    def supervises_tracks(self) -> bool:
+        """Whether the loss needs the trials' reference tracks."""
+        return any(w > 0 for w in (self.pitch, self.voicing, self.formant))
 
 
-def decode_for_loss(ae: SpeechAutoencoder, latent: torch.Tensor, n_frames: int) -> torch.Tensor:
-    """`ae.decode` for a phase-2 loss: the same (B, n_frames, 80) dB log-mel, but through a synthesizer decoder
-    the spectrogram loss reaches every control except f0, which it renders as a copy without gradient.
+def decode_for_loss(ae: SpeechAutoencoder, latent: torch.Tensor, n_frames: int) -> tuple[torch.Tensor, dict | None]:
+    """`ae.decode` for a phase-2 loss -> ((B, n_frames, 80) dB log-mel, a synthesizer decoder's controls or None).
+
+    Through a synthesizer decoder the spectrogram loss reaches every control except f0, which it renders as a
+    copy without gradient (f0 then learns from the reference tracks, if the loss supervises them, or stays
+    as the latent implies).
 
     Spectral losses give pitch poor gradients (Turian & Henry 2020), as in phase 1 (`autoencoder._loss`). Left
     in, they wrecked phase 2: on the validation trials of the standard participant, the adaptor on the frozen
     synthesizer decoder ended at spectrogram r 0.02 after 23 epochs (-0.02 after 4), and with the f0 copy it
     reached r 0.52 after 4 epochs (seed 0, one thread, measured with throw-away scripts)."""
     if ae.decoder_kind != "synth":
-        return ae.decode(latent, n_frames)
-    return ae.decoder.render_for_spectral_loss(ae.decoder.controls(latent, n_frames))["mel"]
+        return ae.decode(latent, n_frames), None
+    controls = ae.decoder.controls(latent, n_frames)
+    return ae.decoder.render_for_spectral_loss(controls)["mel"], controls
 
 
-def transfer_loss(model: TransferModel, hg: torch.Tensor, mel: torch.Tensor, weights: LossWeights) -> torch.Tensor:
-    """(B, T, E) high-gamma, (B, T, 80) dB mel -> scalar phase-2 loss (see `LossWeights`; a synthesizer
-    decoder's f0 takes no gradient from it, `decode_for_loss`)."""
+def transfer_loss(model: TransferModel, hg: torch.Tensor, mel: torch.Tensor, weights: LossWeights,
+                  tracks: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, T, E) high-gamma, (B, T, 80) dB mel [, (B, T, 4) reference tracks of a synthesizer decoder's
+    supervision] -> scalar phase-2 loss (see `LossWeights`; a synthesizer decoder's f0 takes no gradient
+    from the spectral terms, `decode_for_loss`)."""
     latent = model.adaptor(hg)
-    pred = decode_for_loss(model.autoencoder, latent, mel.shape[1])
+    pred, controls = decode_for_loss(model.autoencoder, latent, mel.shape[1])
     loss = spectrogram_loss(pred, mel, weights.difference)
+    if weights.supervises_tracks:
+        if tracks is None:
+            raise ValueError("pitch, voicing or formant weights need the windows' (B, T, 4) reference tracks")
+        loss = loss + reference_track_loss(controls, tracks, weights.pitch, weights.voicing, weights.formant)
     if weights.latent and model.pretrained:
         with torch.no_grad():
             target = model.autoencoder.encode(mel)
@@ -134,17 +157,23 @@ def train_adaptor(autoencoder: SpeechAutoencoder, train_trials, val_trials, sett
                   **adaptor_options) -> D.NeuralDecoder:
     """Phase 2 on Trial lists (hg (T, E), mel (T, 80) dB) -> a decoder predicting (T, 80) dB from (T, E).
 
-    Early-stopped on the validation trials' spectrogram loss; `checkpoint` makes the run resumable.
+    Early-stopped on the validation trials' spectrogram loss; `checkpoint` makes the run resumable. Weights
+    that supervise tracks (`LossWeights.supervises_tracks`) need a decoder="synth" autoencoder and training
+    trials with tracks (`data.with_reference_tracks`).
     fine_tune: the pre-trained decoder keeps learning (named 'transfer_finetuned') instead of staying frozen.
     """
     settings = settings or D.TrainingSettings()
     weights = weights or LossWeights()
     D.check_trials(train_trials)
+    if weights.supervises_tracks and autoencoder.decoder_kind != "synth":
+        raise ValueError(f"pitch, voicing and formant weights {weights.pitch}, {weights.voicing}, {weights.formant} "
+                         "supervise a synthesizer decoder's controls; this autoencoder decodes log-mels")
     model = build(autoencoder, train_trials[0].hg.shape[1], causal, pretrained, seed, fine_tune,
                   dropout=settings.dropout, **adaptor_options)
     name = "transfer" + "_causal" * causal + "_finetuned" * fine_tune if pretrained else "scratch"
     history = D.train_network(model, train_trials, val_trials, settings, seed,
-                              lambda net, hg, mel: transfer_loss(net, hg, mel, weights), checkpoint, name, progress)
+                              lambda net, hg, mel, *tracks: transfer_loss(net, hg, mel, weights, *tracks),
+                              checkpoint, name, progress, with_tracks=weights.supervises_tracks)
     return D.NeuralDecoder(name, model, history)
 
 

@@ -225,12 +225,10 @@ def corpus_mels_and_tracks(utterances, limit: int | None = None,
     """Iterable of Utterance -> [((T, 80) dB log-mel, (T, 4) reference tracks)] (first `limit`): column 0 is
     pYIN's f0 in Hz (NaN where unvoiced), columns 1-3 LPC's F1-F3 in Hz (NaN where unmeasured).
     pYIN takes about a twelfth of the audio's duration here (about a minute for the standard pre-training)."""
-    from .synth.formants import REFERENCE_FORMANTS, formant_track
-    from .synth.pitch import pitch_track
+    from .synth.formants import reference_tracks
 
     utterances = tqdm(list(utterances)[:limit], desc="pYIN and LPC", leave=False, disable=not progress)
-    pairs = [(A.log_mel(u.audio), np.column_stack([pitch_track(u.audio)[0], formant_track(u.audio, REFERENCE_FORMANTS)]))
-             for u in utterances]
+    pairs = [(A.log_mel(u.audio), reference_tracks(u.audio)) for u in utterances]
     return [pair for pair in pairs if len(pair[0]) > 0]
 
 
@@ -249,18 +247,12 @@ def _loss(model: SpeechAutoencoder, mel: torch.Tensor, tracks: torch.Tensor | No
     amplitudes."""
     if tracks is None:
         return spectrogram_loss(model(mel), mel)
-    from .synth.formants import formant_loss
-    from .synth.pitch import pitch_loss
+    from .synth.formants import reference_track_loss
 
-    f0 = tracks[..., 0]
     controls = model.decoder.controls(model.encode(mel), mel.shape[1])
     rendered = model.decoder.render_for_spectral_loss(controls)
-    loss = spectrogram_loss(rendered["mel"], mel) + pitch_loss(controls, f0, settings["pitch_weight"],
-                                                               settings["voicing_weight"])
-    if settings["formant_weight"]:
-        loss = loss + settings["formant_weight"] * formant_loss(controls["formant_freq_hz"], tracks[..., 1:],
-                                                                torch.isfinite(f0))
-    return loss
+    return spectrogram_loss(rendered["mel"], mel) + reference_track_loss(
+        controls, tracks, settings["pitch_weight"], settings["voicing_weight"], settings["formant_weight"])
 
 
 def _mean_loss(model: SpeechAutoencoder, mels: list[np.ndarray], tracks: list | None, settings: dict) -> float:

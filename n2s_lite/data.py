@@ -7,9 +7,10 @@ electrodes only, in the order of `good_electrode_names(rec)`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from . import audio as A
 from .errors import InputError
@@ -20,13 +21,15 @@ STFT_CONTEXT = 4  # frames of audio around a trial given to the STFT, so its mel
 
 @dataclass(frozen=True)
 class Trial:
-    """One sentence presentation. hg: (T, E_good) float32 z-scored; mel: (T, 80) float32 dB."""
+    """One sentence presentation. hg: (T, E_good) float32 z-scored; mel: (T, 80) float32 dB; tracks: None, or
+    the (T, 4) reference tracks of the heard speech (`with_reference_tracks`)."""
 
     hg: np.ndarray
     mel: np.ndarray
     text: str
     stimulus_id: str
     start: int  # first frame in the recording
+    tracks: np.ndarray | None = None
 
 
 def neural_stats(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
@@ -54,10 +57,25 @@ def trial_mel(rec: Recording, start: int, end: int) -> np.ndarray:
     Only the trial's audio and STFT_CONTEXT frames either side are analysed (zero-padded past the ends of
     the recording, as the session's centred STFT is), instead of the whole session.
     """
+    return A.log_mel(_audio_with_context(rec, start, end))[STFT_CONTEXT: STFT_CONTEXT + end - start]
+
+
+def _audio_with_context(rec: Recording, start: int, end: int) -> np.ndarray:
+    """The audio of frames [start, end) and STFT_CONTEXT frames either side, zero-padded past the recording."""
     low, high = (start - STFT_CONTEXT) * A.HOP, (end + STFT_CONTEXT) * A.HOP
     wave = rec.audio[max(low, 0): min(high, len(rec.audio))]
-    wave = np.pad(wave, (max(0, -low), max(0, high - len(rec.audio))))
-    return A.log_mel(wave)[STFT_CONTEXT: STFT_CONTEXT + end - start]
+    return np.pad(wave, (max(0, -low), max(0, high - len(rec.audio))))
+
+
+def with_reference_tracks(rec: Recording, trials: list[Trial], progress: bool = False) -> list[Trial]:
+    """The trials with `tracks`: (T, 4) pYIN f0 and LPC F1-F3 in Hz of the speech heard during each trial (NaN
+    where unvoiced or unmeasured; `synth.formants.reference_tracks`), on the frames of its mel. They supervise a
+    synthesizer decoder's controls in phase 2 as in phase 1. pYIN takes about a twelfth of the audio's length."""
+    from .synth.formants import reference_tracks
+
+    return [replace(t, tracks=reference_tracks(_audio_with_context(rec, t.start, t.start + len(t.mel)))
+                                [STFT_CONTEXT: STFT_CONTEXT + len(t.mel)])
+            for t in tqdm(trials, desc="pYIN and LPC", leave=False, disable=not progress)]
 
 
 def trial_arrays(rec: Recording, split: str, stats: tuple[np.ndarray, np.ndarray] | None = None) -> list[Trial]:

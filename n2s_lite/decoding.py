@@ -73,17 +73,25 @@ def n_parameters(module: nn.Module, trainable_only: bool = False) -> int:
 
 
 class WindowSampler:
-    """Random fixed-length (high-gamma, mel) windows from training trials, reproducible per (seed, epoch).
+    """Random fixed-length (high-gamma, mel[, tracks]) windows from training trials, reproducible per (seed, epoch).
 
     Trials are laid end to end and windows drawn uniformly from that stream, so every frame is equally
     likely; one epoch holds about as many frames as the trials do, unless `steps` fixes its batches.
+    with_tracks: batches also hold each window's (B, window, 4) reference tracks (`data.with_reference_tracks`).
     """
 
-    def __init__(self, trials, window: int, batch_size: int, seed: int, steps: int | None = None):
+    def __init__(self, trials, window: int, batch_size: int, seed: int, steps: int | None = None,
+                 with_tracks: bool = False):
         self.hg = np.concatenate([t.hg for t in trials]).astype(np.float32)
-        self.mel = np.concatenate([t.mel for t in trials]).astype(np.float32)
         if len(self.hg) < window:
             raise InputError("<trials>", "trials", f"at least {window} frames of training data", f"{len(self.hg)}")
+        self.features = [self.hg, np.concatenate([t.mel for t in trials]).astype(np.float32)]
+        if with_tracks:
+            missing = [i for i, t in enumerate(trials) if t.tracks is None]
+            if missing:
+                raise InputError(f"<trial {missing[0]}>", "tracks", "reference tracks (data.with_reference_tracks)",
+                                 f"none on {len(missing)} of {len(trials)} trials")
+            self.features.append(np.concatenate([t.tracks for t in trials]).astype(np.float32))
         self.window, self.batch_size, self.seed = window, batch_size, seed
         self.steps = steps or one_pass_steps(len(self.hg), window, batch_size)
 
@@ -92,7 +100,7 @@ class WindowSampler:
         for _ in range(self.steps):
             starts = rng.integers(0, len(self.hg) - self.window + 1, size=self.batch_size)
             take = starts[:, None] + np.arange(self.window)
-            yield torch.from_numpy(self.hg[take]), torch.from_numpy(self.mel[take])
+            yield tuple(torch.from_numpy(feature[take]) for feature in self.features)
 
 
 def one_pass_steps(n_frames: int, window: int, batch_size: int) -> int:
@@ -136,16 +144,19 @@ def _batch(array: np.ndarray, device="cpu") -> torch.Tensor:
 
 def train_network(network: nn.Module, train_trials, val_trials, settings: TrainingSettings, seed: int,
                   batch_loss: Callable | None = None, checkpoint=None, desc: str = "decoder",
-                  progress: bool = False) -> list[dict]:
+                  progress: bool = False, with_tracks: bool = False) -> list[dict]:
     """Train a (B, T, E) -> (B, T, 80) dB network on windows of train_trials, early-stopped on val_trials.
 
-    batch_loss(network, hg, mel) -> scalar defaults to `spectrogram_loss`. Returns the history; the
-    network keeps its best (validation) weights and is left on the CPU in eval mode.
+    batch_loss(network, hg, mel) -> scalar defaults to `spectrogram_loss`; with_tracks: it is called as
+    batch_loss(network, hg, mel, tracks) with the windows' reference tracks (`WindowSampler`). Validation
+    is the spectrogram loss either way. Returns the history; the network keeps its best (validation)
+    weights and is left on the CPU in eval mode.
     """
     check_trials(train_trials)
     check_trials(val_trials)
     batch_loss = batch_loss or (lambda net, hg, mel: spectrogram_loss(net(hg), mel))
-    sampler = WindowSampler(train_trials, settings.window, settings.batch_size, seed, settings.steps_per_epoch)
+    sampler = WindowSampler(train_trials, settings.window, settings.batch_size, seed, settings.steps_per_epoch,
+                            with_tracks)
     config = settings.train_config(seed, progress)
     device = pick_device(config.device)
     history = T.fit(network, lambda net, batch: batch_loss(net, *(x.to(device) for x in batch)), sampler,

@@ -144,7 +144,8 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
 
     def fit():
         started = time.perf_counter()
-        decoder = train_on_trials(name, train, trials["val"], profile, seed, ae, steps_per_epoch)
+        decoder = train_on_trials(name, with_tracks_if_supervised(name, profile, rec, train), trials["val"], profile,
+                                  seed, ae, steps_per_epoch)
         decoder.train_seconds = time.perf_counter() - started
         return decoder
 
@@ -164,6 +165,16 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
                   if uses_autoencoder else None)
     return module.load(cache.cached("decoder", config, lambda path: module.save(fit(), path), suffix=".pt",
                                     code=("methods",)))
+
+
+def with_tracks_if_supervised(name: str, profile: str, rec, trials: list) -> list:
+    """The training trials, with their reference tracks (`data.with_reference_tracks`) if method `name`'s
+    phase-2 loss in this profile supervises a synthesizer decoder's controls (`adaptor.LossWeights`)."""
+    from .adaptor import LossWeights
+
+    if name in USES_AUTOENCODER and LossWeights(**settings(profile)["loss"]).supervises_tracks:
+        return data.with_reference_tracks(rec, trials)
+    return trials
 
 
 def keep_electrodes(trials: list, electrodes=None) -> list:

@@ -5,9 +5,10 @@
     python scripts/synth_decoder_supervision.py --profile smoke --out /tmp/smoke.json
 
 "supervised" is notebook 4's synthesizer decoder (`experiment.pretrained_autoencoder(profile, decoder="synth")`,
-with the autoencoder profile's pitch_weight, voicing_weight and formant_weight); "pitch only" is the same
-autoencoder with formant_weight 0 (pYIN's pitch and voicing supervise it, LPC's formants do not); "spectral
-only" has all three weights 0, so the spectral loss alone trains it. Each is pre-trained once and cached.
+with the autoencoder profile's pitch_weight, voicing_weight and formant_weight); "light formants" is the same
+autoencoder with formant_weight 0.1, a tenth of it; "pitch only" has formant_weight 0 (pYIN's pitch and
+voicing supervise it, LPC's formants do not); "spectral only" has all three weights 0, so the spectral loss
+alone trains it. Each is pre-trained once and cached.
 Prints, and writes as JSON (never over an existing file), each one's epochs, training seconds, best
 validation loss (which holds the supervision terms where they are trained) and the means over held-out
 utterances of `experiment.autoencoder_quality`.
@@ -23,8 +24,8 @@ import pandas as pd
 from n2s_lite import autoencoder, experiment, methods
 from n2s_lite.utils import atomic_path
 
-VARIANT_WEIGHTS = {"supervised": {}, "pitch only": dict(formant_weight=0.0),
-                   "spectral only": dict(pitch_weight=0.0, voicing_weight=0.0, formant_weight=0.0)}
+VARIANT_WEIGHTS = {"supervised": {}, "light formants": dict(formant_weight=0.1),
+                   "pitch only": dict(formant_weight=0.0), "spectral only": dict(pitch_weight=0.0, voicing_weight=0.0, formant_weight=0.0)}
 
 
 def variant_profile(ae_profile: str, variant: str) -> str:

@@ -17,6 +17,8 @@ sentences per seed. Each seed appends one JSON line to --out.
         --stimulus-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru
     OMP_NUM_THREADS=1 python scripts/validation_runs.py synth_decoder --decoder synth
     OMP_NUM_THREADS=1 python scripts/validation_runs.py synth_decoder --decoder synth --method scratch
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py synth_tracks --decoder synth \
+        --set loss.pitch=1.0 loss.voicing=0.1 loss.formant=1.0
 
 --set changes the experiment profile (`methods.PROFILES`: training, adaptor, loss, mlp, lstm_cnn, ...),
 --autoencoder-set the phase-1 profile (`autoencoder.PROFILES`); a changed autoencoder is pre-trained once
@@ -24,6 +26,8 @@ and cached like the default one. --decoder synth puts the adaptor (transfer) or 
 autoencoder whose decoder is the formant synthesizer (notebook 4's, pitch- and formant-supervised in phase
 1; the README's runs used the pitch-only one of ad4bc96-f2a7ea7, `--autoencoder-set formant_weight=0` now);
 such runs also score the synthesizer's own audio (synth_stoi, synth_estoi) beside Griffin-Lim from its mel.
+loss.pitch / loss.voicing / loss.formant supervise the decoded controls in phase 2 as phase 1 does, by pYIN's
+f0 and LPC's formants of the speech heard in each training trial (`methods.with_tracks_if_supervised`).
 Runs use one CPU thread (--threads), as the README's numbers did; set
 OMP_NUM_THREADS to the same number, as above: the variable alone changes the order of floating-point sums
 and moved single validation runs by 0.007 (transfer, scratch) to 0.029 (fine-tuned decoder) in r.
@@ -130,6 +134,7 @@ def run_variant(args: argparse.Namespace) -> int:
                                  decoder=args.decoder) if uses_autoencoder else None)
     rec = experiment.participant(args.profile, corpus=experiment.corpus_spec(args.stimulus_corpus))
     trials = experiment.split_trials(rec)
+    trials["train"] = methods.with_tracks_if_supervised(args.method, VARIANT, rec, trials["train"])
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

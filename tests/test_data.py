@@ -86,3 +86,25 @@ def test_bad_split_and_missing_training_data_are_errors(rec):
                                                                    rec.trials["split"])))
     with pytest.raises(InputError, match="train"):
         data.neural_stats(no_train)
+
+
+def test_reference_tracks_follow_the_heard_speech_frame_by_frame():
+    from test_formants import VOWELS_HZ, vowel
+
+    n_frames = 400
+    audio = np.zeros(n_frames * A.HOP, np.float32)
+    audio[150 * A.HOP:250 * A.HOP] = vowel(VOWELS_HZ["a"], f0_hz=125.0, seconds=1.0)  # frames 150-249, in trial 1
+    hg = np.random.default_rng(0).standard_normal((n_frames, 2)).astype(np.float32)
+    trials = trial_table([0, 100, 200, 300], [100, 200, 300, 400], ["a", "b", "c", "d"], ["train"] * 4)
+    rec = Recording(audio=audio, high_gamma=hg, electrodes=electrode_table(["E1", "E2"], np.zeros((2, 2))),
+                    trials=trials).validate()
+    plain = data.trial_arrays(rec, "train")
+    tracked = data.with_reference_tracks(rec, plain)
+    assert all(t.tracks is None for t in plain)  # the trials given are left as they were
+    assert [t.tracks.shape for t in tracked] == [(100, 4)] * 4
+    assert np.isnan(tracked[0].tracks[:, 0]).all() and np.isnan(tracked[3].tracks[:, 0]).all()
+    f0 = np.concatenate([tracked[1].tracks[:, 0], tracked[2].tracks[:, 0]])  # frames 100-299
+    voiced = np.flatnonzero(np.isfinite(f0)) + 100
+    assert 145 <= voiced.min() <= 155 and 245 <= voiced.max() <= 255
+    assert abs(12 * np.log2(np.nanmedian(f0) / 125.0)) < 1.0
+    assert np.all(np.abs(12 * np.log2(np.nanmedian(tracked[1].tracks[60:, 1:], axis=0) / VOWELS_HZ["a"])) < 2.0)

@@ -1,4 +1,6 @@
 """What the neural decoders share: the training-window sampler."""
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -47,3 +49,23 @@ def test_windows_are_reproducible_per_seed_and_epoch_and_differ_between_epochs()
 def test_too_little_data_for_one_window_is_a_clear_error():
     with pytest.raises(InputError, match="at least 500 frames"):
         WindowSampler(_trials(100), window=500, batch_size=4, seed=0)
+
+
+def test_windows_carry_the_reference_tracks_of_the_same_frames():
+    trials = [dataclasses.replace(t, tracks=np.stack([t.hg[:, 0] * 0 + 100 * i + np.arange(len(t.hg))] * 4, 1))
+              for i, t in enumerate(_trials(400))]
+    hg, mel, tracks = next(WindowSampler(trials, window=50, batch_size=4, seed=0, with_tracks=True)(0))
+    assert tracks.shape == (4, 50, 4) and tracks.dtype == torch.float32
+    stream_hg = np.concatenate([t.hg for t in trials]).astype(np.float32)
+    stream_tracks = np.concatenate([t.tracks for t in trials]).astype(np.float32)
+    for window in range(4):  # find each window's start by its high-gamma, then compare its tracks
+        start = int(np.flatnonzero((stream_hg == hg[window, 0].numpy()).all(1))[0])
+        assert np.array_equal(tracks[window].numpy(), stream_tracks[start:start + 50])
+    assert len(next(WindowSampler(trials, window=50, batch_size=4, seed=0)(0))) == 2  # only when asked for
+
+
+def test_windows_with_tracks_need_every_trial_to_have_them():
+    trials = _trials(400)
+    trials[0] = dataclasses.replace(trials[0], tracks=np.zeros((400, 4)))
+    with pytest.raises(InputError, match=r"<trial 1>.*tracks.*none on 2 of 3 trials"):
+        WindowSampler(trials, window=50, batch_size=4, seed=0, with_tracks=True)

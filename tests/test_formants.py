@@ -5,7 +5,9 @@ import scipy.signal
 import torch
 
 from n2s_lite import audio as A
-from n2s_lite.synth.formants import formant_agreement, formant_loss, formant_track
+from n2s_lite.synth.formants import (formant_agreement, formant_loss, formant_track, reference_track_loss,
+                                     reference_tracks)
+from n2s_lite.synth.pitch import pitch_loss, pitch_track
 
 VOWELS_HZ = {"a": (700.0, 1220.0, 2600.0), "i": (400.0, 2300.0, 3000.0), "u": (500.0, 900.0, 2500.0)}
 
@@ -57,3 +59,25 @@ def test_agreement_is_the_median_semitone_error_per_formant_over_voiced_frames()
     errors = formant_agreement(decoded, reference, f0)
     assert errors[0] == pytest.approx(0.0) and errors[1] == pytest.approx(12.0)
     assert np.isnan(formant_agreement(decoded, reference, np.full(4, np.nan))).all()
+
+
+def test_reference_tracks_are_pyins_f0_beside_lpcs_formants():
+    wave = np.concatenate([np.zeros(4000, np.float32), vowel(VOWELS_HZ["a"], f0_hz=125.0)])
+    tracks = reference_tracks(wave)
+    assert tracks.shape == (len(A.log_mel(wave)), 4)
+    assert np.array_equal(tracks[:, 0], pitch_track(wave)[0], equal_nan=True)
+    assert np.array_equal(tracks[:, 1:], formant_track(wave), equal_nan=True)
+    assert abs(12 * np.log2(np.nanmedian(tracks[30:-3, 0]) / 125.0)) < 1.0
+
+
+def test_the_reference_track_loss_adds_the_weighted_formant_term_to_the_pitch_loss():
+    controls = dict(f0_hz=torch.tensor([[100.0, 200.0, 150.0]]), voicing=torch.tensor([[0.9, 0.8, 0.1]]),
+                    formant_freq_hz=torch.tensor([[[500.0, 2000.0, 3000.0, 4000.0]] * 3]))
+    tracks = torch.tensor([[[200.0, 250.0, 2000.0, 3000.0], [200.0, 1000.0, 2000.0, 3000.0],
+                            [float("nan"), 999.0, 999.0, 999.0]]])
+    pitch = pitch_loss(controls, tracks[..., 0], 1.0, 0.1)
+    formants = formant_loss(controls["formant_freq_hz"], tracks[..., 1:], torch.isfinite(tracks[..., 0]))
+    assert formants.item() == pytest.approx(2 / 6)  # F1 one octave off on both voiced frames, F2 and F3 exact
+    expected = (pitch + 0.5 * formants).item()
+    assert reference_track_loss(controls, tracks, 1.0, 0.1, 0.5).item() == pytest.approx(expected)
+    assert reference_track_loss(controls, tracks, 1.0, 0.1, 0.0).item() == pytest.approx(pitch.item())

@@ -38,6 +38,17 @@ def test_every_method_trains_on_train_and_val_only_and_predicts_mels(rec, trials
     assert decoder.predict(trials["test"][0].hg).shape == trials["test"][0].mel.shape
 
 
+def test_trials_get_reference_tracks_only_where_the_phase2_loss_supervises_controls(rec, trials, monkeypatch):
+    train = trials["train"][:3]
+    assert M.with_tracks_if_supervised("transfer", "smoke", rec, train) is train  # the profile's loss does not
+    monkeypatch.setitem(M.PROFILES, "smoke", dict(M.PROFILES["smoke"], loss=dict(pitch=1.0, voicing=0.1)))
+    assert M.with_tracks_if_supervised("mlp", "smoke", rec, train) is train  # a baseline has no controls
+    for name in M.USES_AUTOENCODER:
+        tracked = M.with_tracks_if_supervised(name, "smoke", rec, train)
+        assert [t.tracks.shape for t in tracked] == [(len(t.mel), 4) for t in train]
+        assert all(np.array_equal(a.hg, b.hg) for a, b in zip(tracked, train))
+
+
 def test_unknown_method_and_profile_are_rejected(trials):
     with pytest.raises(ValueError, match="method"):
         M.train_on_trials("svm", trials["train"], trials["val"])

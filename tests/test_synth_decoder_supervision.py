@@ -18,22 +18,24 @@ def script(monkeypatch, tmp_path):
     return load_script("synth_decoder_supervision")
 
 
-def test_all_three_variants_are_trained_scored_and_written(script, tmp_path, capsys):
+def test_every_variant_is_trained_scored_and_written(script, tmp_path, capsys):
     out = tmp_path / "supervision.json"
     assert script.main(["--profile", "smoke", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
-    supervised, pitch_only, spectral = result["variants"]
+    supervised, light, pitch_only, spectral = result["variants"]
     assert result["profile"] == "smoke"
-    assert [row["variant"] for row in result["variants"]] == ["supervised", "pitch only", "spectral only"]
+    assert [row["variant"] for row in result["variants"]] == ["supervised", "light formants", "pitch only",
+                                                              "spectral only"]
+    assert autoencoder.PROFILES["smoke-light-formants"]["formant_weight"] == 0.1
     assert autoencoder.PROFILES["smoke-pitch-only"]["formant_weight"] == 0.0
     assert autoencoder.PROFILES["smoke-pitch-only"]["pitch_weight"] == autoencoder.PROFILES["smoke"]["pitch_weight"]
     assert autoencoder.PROFILES["smoke-spectral-only"]["pitch_weight"] == 0.0
-    for row in (supervised, pitch_only, spectral):
+    for row in (supervised, light, pitch_only, spectral):
         assert row["epochs"] == 2 and row["held_out_utterances"] > 0
         assert 0 <= row["synth_estoi"] <= 1 and 0 <= row["synth_voicing_accuracy"] <= 1
         assert row["synth_f1_error_semitones"] >= 0
-    # the supervision terms are part of the validation loss where they are trained, so the three differ
-    assert len({row["best_val_loss"] for row in result["variants"]}) == 3
+    # the supervision terms are part of the validation loss where they are trained, so the four differ
+    assert len({row["best_val_loss"] for row in result["variants"]}) == 4
     assert "synth_f2_error_semitones" in capsys.readouterr().out
 
 

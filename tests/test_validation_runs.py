@@ -5,7 +5,7 @@ import pytest
 import torch
 from script_loading import load_script
 
-from n2s_lite import autoencoder, experiment, methods
+from n2s_lite import autoencoder, data, experiment, methods
 
 
 @pytest.fixture
@@ -55,11 +55,22 @@ def test_a_synthesizer_decoder_run_also_scores_the_synthesizers_own_audio(script
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))  # a tiny synthesizer autoencoder, kept out of the cache
     monkeypatch.setitem(autoencoder.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1, max_utterances=12))
+    tracked, with_tracks = [], data.with_reference_tracks  # the trials given tracks for phase 2's supervision
+
+    def spy(rec, trials):
+        tracked.extend(trials)
+        return with_tracks(rec, trials)
+
+    monkeypatch.setattr(data, "with_reference_tracks", spy)
     out = tmp_path / "runs.jsonl"
+    supervision = ["loss.pitch=1.0", "loss.voicing=0.1", "loss.formant=1.0"]
     assert script.main(["synth", "--profile", "smoke", "--seeds", "0", "--decoder", "synth", "--method", "scratch",
-                        "--set", "training.max_epochs=1", "--out", str(out)]) == 0
+                        "--set", "training.max_epochs=1", *supervision, "--out", str(out)]) == 0
     line = json.loads(out.read_text())
     assert line["decoder"] == "synth" and line["method"] == "scratch" and line["epochs"] == 1
+    assert line["set"][1:] == supervision
+    train_ids = {t.stimulus_id for t in experiment.split_trials(experiment.participant("smoke"))["train"]}
+    assert tracked and {t.stimulus_id for t in tracked} == train_ids  # the training trials, and only they
     assert 0 <= line["synth_stoi"] <= 1 and 0 <= line["synth_estoi"] <= 1
     assert line["synth_estoi"] != line["estoi"]  # its own audio, not Griffin-Lim from its mel
     assert "the synthesizer's own audio: ESTOI" in capsys.readouterr().out
@@ -70,3 +81,8 @@ def test_a_method_without_an_autoencoder_refuses_a_decoder_choice(script, tmp_pa
         script.main(["x", "--profile", "smoke", "--method", "mlp", "--decoder", "synth", "--out",
                      str(tmp_path / "never.jsonl")])
     assert not (tmp_path / "never.jsonl").exists()
+
+
+def test_supervising_the_controls_of_a_mel_decoder_is_refused(script, tmp_path):
+    with pytest.raises(ValueError, match="decodes log-mels"):
+        script.main(["x", "--profile", "smoke", "--set", "loss.pitch=1.0", "--out", str(tmp_path / "never.jsonl")])

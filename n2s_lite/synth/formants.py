@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .. import audio as A
+from .pitch import pitch_loss, pitch_track
 
 LPC_RATE = 11_000  # Hz; formants are looked for up to half of it
 LPC_ORDER = 12  # two poles per formant (five below 5.5 kHz) and two for the glottal and radiation tilt
@@ -75,6 +76,24 @@ def formant_loss(formant_hz: torch.Tensor, reference_hz: torch.Tensor, voiced: t
     decoded = formant_hz[..., :reference_hz.shape[-1]]
     errors = torch.log2(decoded[known] / reference_hz[known]).abs()
     return errors.mean() if errors.numel() else errors.sum()
+
+
+def reference_tracks(wave: np.ndarray) -> np.ndarray:
+    """(N,) 16 kHz speech -> (T, 1 + REFERENCE_FORMANTS) float32 reference tracks on the log-mel's frame clock:
+    column 0 pYIN's f0 in Hz (NaN where unvoiced), columns 1-3 LPC's F1-F3 in Hz (NaN where unmeasured)."""
+    return np.column_stack([pitch_track(wave)[0], formant_track(wave, REFERENCE_FORMANTS)])
+
+
+def reference_track_loss(controls: dict[str, torch.Tensor], tracks: torch.Tensor, pitch_weight: float,
+                         voicing_weight: float, formant_weight: float) -> torch.Tensor:
+    """Supervision of a synthesizer's controls by (B, T, 4) reference tracks (`reference_tracks`) -> scalar:
+    `pitch.pitch_loss` (f0 and voicing) + formant_weight x `formant_loss` on the frames pYIN hears voiced.
+    Phase 1 (`autoencoder._loss`) and phase 2 (`adaptor.transfer_loss`) share it."""
+    f0 = tracks[..., 0]
+    loss = pitch_loss(controls, f0, pitch_weight, voicing_weight)
+    if formant_weight:
+        loss = loss + formant_weight * formant_loss(controls["formant_freq_hz"], tracks[..., 1:], torch.isfinite(f0))
+    return loss
 
 
 def formant_agreement(formant_hz: np.ndarray, reference_hz: np.ndarray, reference_f0_hz: np.ndarray) -> np.ndarray:
