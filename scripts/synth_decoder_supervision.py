@@ -24,8 +24,8 @@ import pandas as pd
 from n2s_lite import autoencoder, experiment, methods
 from n2s_lite.utils import atomic_path
 
-VARIANT_WEIGHTS = {"supervised": {}, "light formants": dict(formant_weight=0.1),
-                   "pitch only": dict(formant_weight=0.0), "spectral only": dict(pitch_weight=0.0, voicing_weight=0.0, formant_weight=0.0)}
+VARIANT_WEIGHTS = {"supervised": {}, "light formants": dict(formant_weight=0.1), "pitch only": dict(formant_weight=0.0),
+                   "spectral only": dict(pitch_weight=0.0, voicing_weight=0.0, formant_weight=0.0)}
 
 
 def variant_profile(ae_profile: str, variant: str) -> str:
