@@ -42,18 +42,19 @@ CHECKPOINT_KIND = "n2s-lite speech autoencoder"
 PROFILES = {
     # model size, crop length (frames at 100 Hz), batches, optimisation; smoke trains in ~30 s on one core;
     # pitch_weight, voicing_weight, formant_weight: a synthesizer decoder's supervision by pYIN's pitch
-    # (`synth.pitch.pitch_loss`) and LPC's formants (`synth.formants.formant_loss`); all 0: spectral loss alone
+    # (`synth.pitch.pitch_loss`) and LPC's formants (`synth.formants.formant_loss`); all 0: spectral loss alone;
+    # synth_blocks: residual blocks in a synthesizer decoder's controls network (`SynthesizerDecoder`)
     "smoke": dict(channels=48, blocks=2, latent_dim=32, stride=2, crop_frames=128, batch_size=8,
                   steps_per_epoch=20, max_epochs=6, patience=3, lr=3e-3, gain_db=6.0, max_utterances=60,
-                  pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0),
+                  pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0, synth_blocks=0),
     "standard": dict(channels=128, blocks=3, latent_dim=48, stride=2, crop_frames=160, batch_size=16,
                      steps_per_epoch=100, max_epochs=24, patience=4, lr=2e-3, gain_db=6.0, max_utterances=None,
-                     pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0),
+                     pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0, synth_blocks=0),
     "full": dict(channels=256, blocks=4, latent_dim=64, stride=2, crop_frames=256, batch_size=32,
                  steps_per_epoch=200, max_epochs=200, patience=15, lr=1e-3, gain_db=6.0, max_utterances=None,
-                 pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0),
+                 pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0, synth_blocks=0),
 }
-MODEL_KEYS = ("channels", "blocks", "latent_dim", "stride")
+MODEL_KEYS = ("channels", "blocks", "latent_dim", "stride", "synth_blocks")
 CODE = ("autoencoder",)  # the modules (with their imports) whose source keys a cached pre-trained autoencoder
 
 
@@ -127,13 +128,16 @@ class SpeechAutoencoder(nn.Module):
     """
 
     def __init__(self, latent_dim: int = 48, stride: int = 2, channels: int = 128, blocks: int = 3,
-                 decoder: str = "mel"):
+                 decoder: str = "mel", synth_blocks: int = 0):
         super().__init__()
         if decoder not in ("mel", "synth"):
             raise ValueError(f"decoder must be 'mel' or 'synth', got {decoder!r}")
         if stride < 1:
             raise ValueError(f"stride must be a positive integer, got {stride}")
-        self.config = dict(latent_dim=latent_dim, stride=stride, channels=channels, blocks=blocks, decoder=decoder)
+        if synth_blocks and decoder != "synth":
+            raise ValueError(f"synth_blocks={synth_blocks} sizes a synthesizer decoder; decoder={decoder!r} has none")
+        self.config = dict(latent_dim=latent_dim, stride=stride, channels=channels, blocks=blocks, decoder=decoder,
+                           synth_blocks=synth_blocks)
         self.latent_dim, self.stride, self.decoder_kind = latent_dim, stride, decoder
         self.encoder = MelEncoder(channels, blocks, latent_dim, stride)
         if decoder == "mel":
@@ -141,7 +145,7 @@ class SpeechAutoencoder(nn.Module):
         else:
             from .synthesizer import SynthesizerDecoder
 
-            self.decoder = SynthesizerDecoder(latent_dim=latent_dim, latent_stride=stride)
+            self.decoder = SynthesizerDecoder(latent_dim=latent_dim, latent_stride=stride, blocks=synth_blocks)
         self.decoder_frozen = False
 
     @property

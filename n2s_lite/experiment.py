@@ -206,6 +206,20 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
     return table
 
 
+def autoencoder_quality_means(ae, profile: str = "smoke", corpus=CORPUS) -> dict:
+    """`autoencoder_quality` with a profile's number of held-out utterances and Griffin-Lim iterations ->
+    {column: mean over utterances} plus held_out_utterances, epochs, train_seconds and best_val_loss of the
+    autoencoder's pre-training (`ae.history`)."""
+    options = settings(profile)
+    table = autoencoder_quality(ae, options["autoencoder_test_utterances"], options["griffin_lim_iters"],
+                                corpus=corpus)
+    history = getattr(ae, "history", None) or []
+    return dict(epochs=len(history), train_seconds=sum(epoch["seconds"] for epoch in history),
+                best_val_loss=min((epoch["val_loss"] for epoch in history), default=None),
+                held_out_utterances=len(table),
+                **{column: values["mean"] for column, values in summary(table, QUALITY_COLUMNS).items()})
+
+
 def summary(table: pd.DataFrame, columns=METRICS) -> dict:
     """Per-sentence table -> {metric: metrics.summarise(values)} for the columns present."""
     return {c: metrics.summarise(table[c]) for c in columns if c in table}

@@ -45,19 +45,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if Path(args.out).exists():
         parser.error(f"{args.out}: exists already; refusing to overwrite it")
-    options = experiment.settings(args.profile)
-    rows = []
+    ae_profile, rows = experiment.settings(args.profile)["autoencoder"], []
     for variant in args.variants:
-        model = autoencoder.pretrained(variant_profile(options["autoencoder"], variant), decoder="synth",
+        model = autoencoder.pretrained(variant_profile(ae_profile, variant), decoder="synth",
                                        corpus=experiment.corpus_spec(experiment.CORPUS), progress=False)
-        quality = experiment.autoencoder_quality(model, options["autoencoder_test_utterances"],
-                                                 options["griffin_lim_iters"])
-        means = {metric: values["mean"] for metric, values in
-                 experiment.summary(quality, experiment.QUALITY_COLUMNS).items()}
-        rows.append(dict(variant=variant, epochs=len(model.history),
-                         train_seconds=sum(epoch["seconds"] for epoch in model.history),
-                         best_val_loss=min(epoch["val_loss"] for epoch in model.history),
-                         held_out_utterances=len(quality), **means))
+        rows.append(dict(variant=variant, **experiment.autoencoder_quality_means(model, args.profile)))
     print(pd.DataFrame(rows).set_index("variant").T.round(3).to_string())
     with atomic_path(args.out, overwrite=False) as tmp:
         tmp.write_text(json.dumps(dict(profile=args.profile, variants=rows), indent=2))

@@ -19,6 +19,10 @@ sentences per seed. Each seed appends one JSON line to --out.
     OMP_NUM_THREADS=1 python scripts/validation_runs.py synth_decoder --decoder synth --method scratch
     OMP_NUM_THREADS=1 python scripts/validation_runs.py synth_tracks --decoder synth \
         --set loss.pitch=1.0 loss.voicing=0.1 loss.formant=1.0
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py pitch_tracks --decoder synth \
+        --autoencoder-set formant_weight=0 --set loss.pitch=1.0 loss.voicing=0.1
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py deep_tracks --decoder synth \
+        --autoencoder-set synth_blocks=3 formant_weight=0.1 --set loss.pitch=1.0 loss.voicing=0.1 loss.formant=1.0
 
 --set changes the experiment profile (`methods.PROFILES`: training, adaptor, loss, mlp, lstm_cnn, ...),
 --autoencoder-set the phase-1 profile (`autoencoder.PROFILES`); a changed autoencoder is pre-trained once
@@ -26,6 +30,9 @@ and cached like the default one. --decoder synth puts the adaptor (transfer) or 
 autoencoder whose decoder is the formant synthesizer (notebook 4's, pitch- and formant-supervised in phase
 1; the README's runs used the pitch-only one of ad4bc96-f2a7ea7, `--autoencoder-set formant_weight=0` now);
 such runs also score the synthesizer's own audio (synth_stoi, synth_estoi) beside Griffin-Lim from its mel.
+--autoencoder-quality first appends one line (kind "autoencoder_quality") with the pre-trained autoencoder's
+resynthesis of held-out speech (`experiment.autoencoder_quality_means`); with an empty --seeds that is all it
+does, so the autoencoder a variant's runs used is scored without a second pre-training.
 loss.pitch / loss.voicing / loss.formant supervise the decoded controls in phase 2 as phase 1 does, by pYIN's
 f0 and LPC's formants of the speech heard in each training trial (`methods.with_tracks_if_supervised`).
 Runs use one CPU thread (--threads), as the README's numbers did; set
@@ -90,7 +97,7 @@ def main(argv=None) -> int:
     parser.add_argument("name", help="a label for this variant, stored with every result line")
     parser.add_argument("--method", default="transfer", choices=experiment.METHODS)
     parser.add_argument("--profile", default="standard", choices=sorted(methods.PROFILES))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2], help="none: --autoencoder-quality only")
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="experiment profile changes")
     parser.add_argument("--autoencoder-set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="phase-1 profile changes (pre-trains a new autoencoder)")
@@ -100,6 +107,8 @@ def main(argv=None) -> int:
                         help="corpus spec(s) whose stimulus half the simulated participant hears")
     parser.add_argument("--decoder", default="mel", choices=["mel", "synth"],
                         help="the autoencoder's decoder (transfer and scratch): log-mel or formant synthesizer")
+    parser.add_argument("--autoencoder-quality", action="store_true",
+                        help="also score the pre-trained autoencoder's resynthesis of held-out speech (one line)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="runs/validation.jsonl")
     args = parser.parse_args(argv)
@@ -112,6 +121,17 @@ def own_audio_intelligibility(decoder, trials: list, rec) -> dict:
     jobs = [("wave", adaptor.synthesize(decoder, t.hg), experiment.reference_audio(rec, t), 0) for t in trials]
     stoi, estoi = np.mean([experiment.vocoded_intelligibility(job) for job in jobs], axis=0)
     return dict(synth_stoi=round(float(stoi), 4), synth_estoi=round(float(estoi), 4))
+
+
+def _rounded(value):
+    return round(float(value), 4) if isinstance(value, (float, np.floating)) else value
+
+
+def append_line(out: Path, line: dict) -> None:
+    """Print one result as JSON and append it to the JSON-lines file `out`."""
+    print(json.dumps(line), flush=True)
+    with out.open("a") as handle:
+        handle.write(json.dumps(line) + "\n")
 
 
 def run_variant(args: argparse.Namespace) -> int:
@@ -132,12 +152,23 @@ def run_variant(args: argparse.Namespace) -> int:
                          f"(only {', '.join(experiment.USES_AUTOENCODER)})")
     ae = (autoencoder.pretrained(ae_profile, corpus=experiment.corpus_spec(args.pretrain_corpus), seed=0,
                                  decoder=args.decoder) if uses_autoencoder else None)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    common = dict(name=args.name, profile=args.profile, autoencoder_set=args.autoencoder_set,
+                  pretrain_corpus=args.pretrain_corpus, decoder=args.decoder, threads=args.threads,
+                  omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
+    if args.autoencoder_quality:
+        if ae is None:
+            raise SystemExit(f"--autoencoder-quality: {args.method} has no autoencoder "
+                             f"(only {', '.join(experiment.USES_AUTOENCODER)})")
+        quality = experiment.autoencoder_quality_means(ae, args.profile, experiment.corpus_spec(args.pretrain_corpus))
+        append_line(out, dict(common, kind="autoencoder_quality", **{k: _rounded(v) for k, v in quality.items()}))
+    if not args.seeds:
+        return 0
     rec = experiment.participant(args.profile, corpus=experiment.corpus_spec(args.stimulus_corpus))
     trials = experiment.split_trials(rec)
     trials["train"] = methods.with_tracks_if_supervised(args.method, VARIANT, rec, trials["train"])
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     scores, own_estoi = [], []
     for seed in args.seeds:
         started = time.perf_counter()
@@ -145,20 +176,16 @@ def run_variant(args: argparse.Namespace) -> int:
         seconds = time.perf_counter() - started
         table = experiment.evaluate(decoder, trials["val"], vocode=True, rec=rec,
                                     n_iter=settings["griffin_lim_iters"])
-        line = dict(name=args.name, method=args.method, profile=args.profile, seed=seed,
+        line = dict(common, method=args.method, seed=seed,
                     spectrogram_r=round(float(table["spectrogram_r"].mean()), 4),
                     estoi=round(float(table["estoi"].mean()), 4), epochs=len(getattr(decoder, "history", None) or []),
                     train_seconds=round(seconds, 1), n_parameters=decoder.n_parameters, set=args.set,
-                    autoencoder_set=args.autoencoder_set, pretrain_corpus=args.pretrain_corpus,
-                    stimulus_corpus=args.stimulus_corpus, decoder=args.decoder, threads=args.threads,
-                    omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
+                    stimulus_corpus=args.stimulus_corpus)
         if args.decoder == "synth":
             line.update(own_audio_intelligibility(decoder, trials["val"], rec))
             own_estoi.append(line["synth_estoi"])
         scores.append((line["spectrogram_r"], line["estoi"]))
-        print(json.dumps(line), flush=True)
-        with out.open("a") as handle:
-            handle.write(json.dumps(line) + "\n")
+        append_line(out, line)
     r, estoi = np.array(scores).T
     print(f"{args.name} ({args.method}, validation, seeds {args.seeds}): spectrogram r {' / '.join(map(str, r))} "
           f"(mean {r.mean():.3f}), ESTOI {' / '.join(map(str, estoi))} (mean {estoi.mean():.3f})")

@@ -240,6 +240,21 @@ def test_synth_decoder_forward_backward():
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.encoder.parameters())
 
 
+def test_synth_blocks_deepen_only_the_synthesizer_decoders_controls_network(tmp_path):
+    plain, deeper = tiny_model(decoder="synth"), tiny_model(decoder="synth", synth_blocks=2)
+    extra = sum(p.numel() for p in deeper.parameters()) - sum(p.numel() for p in plain.parameters())
+    hidden = plain.decoder.net[0].out_channels
+    assert extra == 2 * (2 * hidden + hidden * hidden * 5 + hidden + hidden * hidden + hidden)  # norm + 2 convs
+    assert [type(m) for m in deeper.decoder.net[4:6]] == [AE.ResidualBlock] * 2
+    assert deeper.decoder.net[5].body[2].dilation == (2,)
+    mel = torch.from_numpy(A.log_mel(speechlike(0.3, seed=0)))[None]
+    assert deeper(mel).shape == mel.shape
+    AE.save(deeper, tmp_path / "deeper.pt")  # the size travels with the checkpoint
+    assert AE.load(tmp_path / "deeper.pt").config["synth_blocks"] == 2
+    with pytest.raises(ValueError, match="synth_blocks"):
+        tiny_model(synth_blocks=1)  # a mel decoder has no controls network
+
+
 def test_a_synth_autoencoder_renders_its_own_waveform_and_its_mel_comes_from_it():
     from n2s_lite import synthesizer as S
 

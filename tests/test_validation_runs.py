@@ -86,3 +86,21 @@ def test_a_method_without_an_autoencoder_refuses_a_decoder_choice(script, tmp_pa
 def test_supervising_the_controls_of_a_mel_decoder_is_refused(script, tmp_path):
     with pytest.raises(ValueError, match="decodes log-mels"):
         script.main(["x", "--profile", "smoke", "--set", "loss.pitch=1.0", "--out", str(tmp_path / "never.jsonl")])
+
+
+def test_autoencoder_quality_alone_scores_the_changed_autoencoder_and_trains_no_phase_2(script, tmp_path,
+                                                                                         monkeypatch):
+    from test_autoencoder import TINY_SETTINGS
+
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))  # tiny autoencoders, kept out of the cache
+    monkeypatch.setitem(autoencoder.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1, max_utterances=12))
+    monkeypatch.setattr(experiment, "train_on_trials", lambda *a, **k: pytest.fail("no phase 2 without seeds"))
+    out = tmp_path / "runs.jsonl"
+    assert script.main(["deep", "--profile", "smoke", "--seeds", "--decoder", "synth", "--autoencoder-quality",
+                        "--autoencoder-set", "synth_blocks=2", "--out", str(out)]) == 0
+    line = json.loads(out.read_text())
+    assert line["kind"] == "autoencoder_quality" and line["autoencoder_set"] == ["synth_blocks=2"]
+    assert autoencoder.PROFILES["variant"]["synth_blocks"] == 2 and line["epochs"] == 1
+    assert line["held_out_utterances"] > 0 and -1 <= line["spectrogram_r"] <= 1 and 0 <= line["synth_estoi"] <= 1
+    with pytest.raises(SystemExit, match="mlp has no autoencoder"):
+        script.main(["x", "--profile", "smoke", "--method", "mlp", "--autoencoder-quality", "--out", str(out)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..autoencoder import ResidualBlock
 from ..errors import InputError
 from .core import FormantSynthesizer
 from .melspec import torch_log_mel
@@ -12,20 +13,22 @@ from .melspec import torch_log_mel
 class SynthesizerDecoder(nn.Module):
     """(B, T', D) latent at 100 / latent_stride Hz -> dict(mel=(B, T, 80) dB, wave=(B, T * 160), controls=dict).
 
-    A small convolutional network maps the latent, interpolated to the 100 Hz frame clock, to raw controls;
+    A small convolutional network maps the latent, interpolated to the 100 Hz frame clock, to raw controls
+    (two convolutions of kernel 5, then `blocks` residual dilated-convolution blocks, dilations 1, 2, 4, ...);
     the (weightless) FormantSynthesizer renders them, so the decoder's output is always speech-like and its
     controls (pitch, formants, voicing, loudness) are interpretable. The output layer starts at the controls
     of a neutral vowel at -26 dB. The noise source is the synthesizer's seeded one: the same latent always
     gives the same audio.
     """
 
-    def __init__(self, latent_dim: int, latent_stride: int = 2, hidden: int = 128,
+    def __init__(self, latent_dim: int, latent_stride: int = 2, hidden: int = 128, blocks: int = 0,
                  synth: FormantSynthesizer | None = None):
         super().__init__()
         self.latent_dim, self.latent_stride = latent_dim, latent_stride
         self.synth = synth or FormantSynthesizer()
         self.net = nn.Sequential(nn.Conv1d(latent_dim, hidden, 5, padding=2), nn.GELU(),
                                  nn.Conv1d(hidden, hidden, 5, padding=2), nn.GELU(),
+                                 *[ResidualBlock(hidden, 2**i) for i in range(blocks)],
                                  nn.Conv1d(hidden, self.synth.n_raw, 1))
         with torch.no_grad():
             output = self.net[-1]
