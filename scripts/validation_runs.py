@@ -135,7 +135,8 @@ def append_line(out: Path, line: dict) -> None:
 
 
 def run_variant(args: argparse.Namespace) -> int:
-    """Train and score `args.method` with the changed settings for every seed; one JSON line per seed."""
+    """Train and score `args.method` with the changed settings for every seed; one JSON line per seed, after
+    one for the autoencoder's quality with --autoencoder-quality."""
     if os.environ.get("OMP_NUM_THREADS") != str(args.threads):
         print(f"warning: OMP_NUM_THREADS is {os.environ.get('OMP_NUM_THREADS')!r}, not {args.threads}: results will "
               "differ from runs made with it set", file=sys.stderr)
