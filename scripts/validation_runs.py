@@ -148,8 +148,10 @@ def run_variant(args: argparse.Namespace) -> int:
         ae_profile = VARIANT
     methods.PROFILES[VARIANT] = {**settings, "autoencoder": ae_profile}
     uses_autoencoder = args.method in experiment.USES_AUTOENCODER
-    if args.decoder != "mel" and not uses_autoencoder:
-        raise SystemExit(f"--decoder {args.decoder}: {args.method} has no autoencoder "
+    needs_autoencoder = [option for option, asked in [(f"--decoder {args.decoder}", args.decoder != "mel"),
+                                                      ("--autoencoder-quality", args.autoencoder_quality)] if asked]
+    if needs_autoencoder and not uses_autoencoder:
+        raise SystemExit(f"{', '.join(needs_autoencoder)}: {args.method} has no autoencoder "
                          f"(only {', '.join(experiment.USES_AUTOENCODER)})")
     ae = (autoencoder.pretrained(ae_profile, corpus=experiment.corpus_spec(args.pretrain_corpus), seed=0,
                                  decoder=args.decoder) if uses_autoencoder else None)
@@ -159,9 +161,6 @@ def run_variant(args: argparse.Namespace) -> int:
                   pretrain_corpus=args.pretrain_corpus, decoder=args.decoder, threads=args.threads,
                   omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
     if args.autoencoder_quality:
-        if ae is None:
-            raise SystemExit(f"--autoencoder-quality: {args.method} has no autoencoder "
-                             f"(only {', '.join(experiment.USES_AUTOENCODER)})")
         quality = experiment.autoencoder_quality_means(ae, args.profile, experiment.corpus_spec(args.pretrain_corpus))
         append_line(out, dict(common, kind="autoencoder_quality", **{k: _rounded(v) for k, v in quality.items()}))
     if not args.seeds:
