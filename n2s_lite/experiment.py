@@ -38,32 +38,37 @@ MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms af
 
 
 # --------------------------------------------------------------------------------------------------- data
-def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS, snr: float | None = None):
+def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS, snr: float | None = None,
+                category_share: float = 0.0):
     """The simulated participant of a profile: listening to the stimulus half of `corpus` (a spec or a sequence
     of specs, see `corpus_spec`; the default corpus makes the default participant).
 
     snr: response-to-noise variance of a gain-1 site (`neuro.simulate_listening`; None: the calibrated default).
     Another snr gives the same sentences, schedule, brain and noise draws, only the noise scaled: the same
     experiment with poorer (or better) neural data.
+    category_share: the share of spectrotemporal sites that respond to broad sound categories instead
+    (`neuro.simulate_listening`); the same sentences, other sites and noise.
     Cached on disk, keyed by the settings and the source of the simulator, corpora and io modules
     (`cache.code_fingerprint`), so a recalibrated simulator never serves a stale recording.
     """
-    return _participant(profile, seed, corpus_spec(corpus), None if snr is None else float(snr))
+    return _participant(profile, seed, corpus_spec(corpus), None if snr is None else float(snr), float(category_share))
 
 
 @functools.lru_cache(maxsize=4)
-def _participant(profile: str, seed: int, corpus, snr: float | None):
+def _participant(profile: str, seed: int, corpus, snr: float | None, category_share: float):
     from . import corpora, io, neuro
 
     config = dict(kind="participant", corpus=corpus, minutes=settings(profile)["minutes"],
                   n_electrodes=settings(profile)["n_electrodes"], seed=seed, mel=A.mel_params())
     if snr is not None:  # only then, so the default participant keeps its cache key
         config["snr"] = snr
+    if category_share:
+        config["category_share"] = category_share
 
     def simulate(path):
         _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load(corpus))
         rec = neuro.simulate_listening(stimuli, minutes=config["minutes"], n_electrodes=config["n_electrodes"],
-                                       snr=snr, seed=seed)
+                                       snr=snr, seed=seed, category_share=category_share)
         io.save(rec, path, overwrite=True)
 
     return io.load(cache.cached("participant", config, simulate, code=("corpora", "neuro", "io")))

@@ -3,6 +3,7 @@
     python scripts/calibrate_simulator.py              # seeds 0 1 2, asterisk stimuli, prints JSON
     python scripts/calibrate_simulator.py --seeds 0 --minutes 10
     python scripts/calibrate_simulator.py --seeds 0 --snr 0.0375     # a noisier participant (notebook 07)
+    python scripts/calibrate_simulator.py --category-share 1.0       # sound-category sites (docs/simulator.md)
 
 Uses the stimulus half of the asterisk corpus (`corpora.pretraining_and_stimuli`), so the sentences are
 disjoint from the autoencoder's pre-training speech. Targets (docs/simulator.md): spectrogram correlation
@@ -52,18 +53,22 @@ def main(argv=None) -> None:
     parser.add_argument("--corpus", default="asterisk")
     parser.add_argument("--snr", type=float, default=None, help="response/noise variance of a gain-1 site "
                         "(default: the simulator's calibrated DEFAULT_SNR)")
+    parser.add_argument("--category-share", type=float, default=0.0,
+                        help="share of spectrotemporal sites that respond to sound categories instead")
     args = parser.parse_args(argv)
     _, stimuli = corpora.pretraining_and_stimuli(corpora.load(args.corpus))
     results = []
     for seed in args.seeds:
         start = time.perf_counter()
-        rec = neuro.simulate_listening(stimuli, minutes=args.minutes, snr=args.snr, seed=seed)
+        rec = neuro.simulate_listening(stimuli, minutes=args.minutes, snr=args.snr, seed=seed,
+                                       category_share=args.category_share)
         simulated = time.perf_counter() - start
         results.append(dict(seed=seed, minutes=rec.duration / 60, decoding=decoding_scores(rec),
                             encoding=encoding_scores(rec), simulate_seconds=round(simulated, 1),
                             total_seconds=round(time.perf_counter() - start, 1)))
     settings = {k: rec.metadata[k] for k in ("snr", "responsive_fraction", "trial_gain_sd", "electrode_gain_sd",
-                                             "noise_shares", "bad_fraction", "repeats", "gap_s", "n_electrodes")}
+                                             "noise_shares", "bad_fraction", "repeats", "gap_s", "n_electrodes",
+                                             "category_share")}
     summary = dict(
         spectrogram_correlation_mean=float(np.mean([r["decoding"]["spectrogram_correlation"]["mean"] for r in results])),
         flattened_correlation_mean=float(np.mean([r["decoding"]["flattened_correlation"]["mean"] for r in results])),

@@ -23,6 +23,7 @@ sentences per seed. Each seed appends one JSON line to --out.
         --autoencoder-set formant_weight=0 --set loss.pitch=1.0 loss.voicing=0.1
     OMP_NUM_THREADS=1 python scripts/validation_runs.py deep_tracks --decoder synth \
         --autoencoder-set synth_blocks=3 formant_weight=0.1 --set loss.pitch=1.0 loss.voicing=0.1 loss.formant=1.0
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py categories --category-share 1.0 [--method M]
 
 --set changes the experiment profile (`methods.PROFILES`: training, adaptor, loss, mlp, lstm_cnn, ...),
 --autoencoder-set the phase-1 profile (`autoencoder.PROFILES`); a changed autoencoder is pre-trained once
@@ -105,6 +106,8 @@ def main(argv=None) -> int:
                         help="corpus spec(s) of phase 1 (several are combined)")
     parser.add_argument("--stimulus-corpus", nargs="+", default=[experiment.CORPUS],
                         help="corpus spec(s) whose stimulus half the simulated participant hears")
+    parser.add_argument("--category-share", type=float, default=0.0,
+                        help="the participant's share of spectrotemporal sites that respond to sound categories")
     parser.add_argument("--decoder", default="mel", choices=["mel", "synth"],
                         help="the autoencoder's decoder (transfer and scratch): log-mel or formant synthesizer")
     parser.add_argument("--autoencoder-quality", action="store_true",
@@ -165,7 +168,8 @@ def run_variant(args: argparse.Namespace) -> int:
         append_line(out, dict(common, kind="autoencoder_quality", **{k: _rounded(v) for k, v in quality.items()}))
     if not args.seeds:
         return 0
-    rec = experiment.participant(args.profile, corpus=experiment.corpus_spec(args.stimulus_corpus))
+    rec = experiment.participant(args.profile, corpus=experiment.corpus_spec(args.stimulus_corpus),
+                                 category_share=args.category_share)
     trials = experiment.split_trials(rec)
     trials["train"] = methods.with_tracks_if_supervised(args.method, VARIANT, rec, trials["train"])
 
@@ -180,7 +184,7 @@ def run_variant(args: argparse.Namespace) -> int:
                     spectrogram_r=round(float(table["spectrogram_r"].mean()), 4),
                     estoi=round(float(table["estoi"].mean()), 4), epochs=len(getattr(decoder, "history", None) or []),
                     train_seconds=round(seconds, 1), n_parameters=decoder.n_parameters, set=args.set,
-                    stimulus_corpus=args.stimulus_corpus)
+                    stimulus_corpus=args.stimulus_corpus, category_share=args.category_share)
         if args.decoder == "synth":
             line.update(own_audio_intelligibility(decoder, trials["val"], rec))
             own_estoi.append(line["synth_estoi"])

@@ -9,7 +9,7 @@ import pytest
 from n2s_lite import audio as A
 from n2s_lite import neuro
 from n2s_lite.errors import InputError
-from n2s_lite.neuro import broadband
+from n2s_lite.neuro import broadband, stimulus
 from n2s_lite.neuro.highgamma import high_gamma_reference
 
 
@@ -114,6 +114,41 @@ def test_one_sentence_in_two_recordings_shares_a_split_in_any_script(corpus):
     assert (rec.trials.groupby(sentence)["split"].nunique() == 1).all()
 
 
+def test_category_sites_replace_spectrotemporal_ones_and_leave_the_rest_alone(corpus):
+    rec = neuro.simulate_listening(corpus, minutes=1.0, n_electrodes=64, seed=0)  # 9 spectrotemporal sites
+    mixed = neuro.simulate_listening(corpus, minutes=1.0, n_electrodes=64, seed=0, category_share=0.5)
+    before, after = rec.ground_truth["type_code"], mixed.ground_truth["type_code"]
+    converted = after == 5
+    assert converted.sum() == round(0.5 * (before == 1).sum()) > 0
+    assert (before[converted] == 1).all() and (after[~converted] == before[~converted]).all()
+    assert set(mixed.ground_truth["category"][converted]) <= set(range(stimulus.N_CATEGORIES))
+    assert (mixed.ground_truth["category"][~converted] == -1).all()
+    np.testing.assert_array_equal(mixed.audio, rec.audio)
+    clean, clean_mixed = rec.ground_truth["clean_response"], mixed.ground_truth["clean_response"]
+    np.testing.assert_array_equal(clean_mixed[:, ~converted], clean[:, ~converted])
+    for e in np.flatnonzero(converted):
+        assert abs(np.corrcoef(clean[:, e], clean_mixed[:, e])[0, 1]) < 0.95  # another response
+    assert mixed.metadata["category_share"] == 0.5 and rec.metadata["category_share"] == 0.0
+
+
+def test_sound_categories_ignore_loudness_within_a_category():
+    """Low-frequency and high-frequency frames at many levels fall into two categories, one per spectral
+    shape whatever the level; quiet frames belong to none."""
+    rng = np.random.default_rng(0)
+    bins = np.arange(80)
+    low, high = np.exp(-0.5 * ((bins - 15) / 8.0) ** 2), np.exp(-0.5 * ((bins - 65) / 8.0) ** 2)
+    levels = rng.uniform(0.3, 0.7, 400)
+    is_low = np.arange(400) % 2 == 0
+    aud = np.where(is_low[:, None], low, high) * 0.5 + levels[:, None] - 0.1
+    aud[::10] = 0.02  # silence
+    categories = stimulus.sound_categories(aud.astype(np.float32), np.random.default_rng(1), n_categories=2)
+    sound = aud.mean(axis=1) > stimulus.AUDIBLE_LEVEL
+    assert (categories[~sound] == 0).all() and (categories[sound].sum(axis=1) == 1).all()
+    label = categories.argmax(axis=1)
+    assert len(set(label[sound & is_low])) == 1 and len(set(label[sound & ~is_low])) == 1
+    assert label[sound & is_low][0] != label[sound & ~is_low][0]
+
+
 def _best_lagged_correlation(signal: np.ndarray, hg: np.ndarray, max_lag: int = 30) -> np.ndarray:
     """(T,), (T, E) -> (E,) largest |r| between hg[t] and signal[t - lag] over lags 0..max_lag."""
     best = np.zeros(hg.shape[1])
@@ -167,6 +202,7 @@ def test_bad_channels_are_flagged(rec):
     (dict(minutes=500), "minutes"),  # more than the corpus holds
     (dict(snr=-1.0), "snr"),
     (dict(gap_s=(0.01, 0.5)), "gap_s"),
+    (dict(category_share=1.5), "category_share"),
 ])
 def test_bad_parameters_get_clear_errors(corpus, changes, field):
     settings = dict(minutes=0.5, n_electrodes=16, seed=0) | changes

@@ -49,6 +49,18 @@ def test_one_validation_run_appends_a_result_line(script, tmp_path, capsys, monk
     assert line["threads"] == 1 and torch.get_num_threads() == threads_before  # the caller's count is back
 
 
+def test_a_run_on_a_participant_with_category_sites(script, tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    out = tmp_path / "runs.jsonl"
+    assert script.main(["categories", "--profile", "smoke", "--method", "ridge", "--seeds", "0",
+                        "--category-share", "1.0", "--out", str(out)]) == 0
+    line = json.loads(out.read_text())
+    assert line["category_share"] == 1.0 and line["method"] == "ridge"
+    default = experiment.participant("smoke").ground_truth["type_code"]
+    changed = experiment.participant("smoke", category_share=1.0).ground_truth["type_code"]
+    assert (default == 1).any() and (changed[default == 1] == 5).all() and not (changed == 1).any()
+
+
 def test_a_synthesizer_decoder_run_also_scores_the_synthesizers_own_audio(script, tmp_path, capsys, monkeypatch):
     from test_autoencoder import TINY_SETTINGS
 

@@ -9,6 +9,9 @@ type and tuning:
   adaptation, mostly to sentence onsets after silence (posterior STG; Hamilton 2018);
 - sustained: follows the broadband envelope throughout the sentence (anterior/middle STG; Hamilton 2018);
 - pitch: tuned to speaker-normalised (relative) pitch in voiced speech (Tang 2017);
+- category: responds to one broad sound category, whatever its loudness and spectral detail, as sites
+  selective to phonetic features do (Mesgarani 2014); none by default, `assign_categories` turns a share
+  of the spectrotemporal sites into them;
 - none: not speech-responsive.
 Every responsive site then passes its linear drive through a threshold-linear rectifier, divisive
 adaptation with its own time constant and a saturating (Naka-Rushton-like) output, so responses are
@@ -23,7 +26,7 @@ from scipy.special import ndtr
 from .. import audio as A
 from .grid import posterior_anterior, smooth_field
 
-RESPONSE_TYPES = {0: "none", 1: "spectrotemporal", 2: "onset", 3: "sustained", 4: "pitch"}
+RESPONSE_TYPES = {0: "none", 1: "spectrotemporal", 2: "onset", 3: "sustained", 4: "pitch", 5: "category"}
 KERNEL_FRAMES = 60  # temporal kernels span 0-600 ms
 BF_RANGE_HZ = (150.0, 6000.0)
 LAG_RANGE_MS = (50.0, 300.0)
@@ -69,7 +72,30 @@ def sample_tuning(rng: np.random.Generator, positions: np.ndarray, grid: tuple[i
         saturation=rng.uniform(0.5, 2.0, n),
         adaptation_tau_s=np.where(onset, rng.uniform(0.8, 2.0, n), rng.uniform(0.2, 0.8, n)),
         adaptation_strength=np.where(onset, rng.uniform(2.0, 4.0, n), rng.uniform(0.3, 1.5, n)),
+        category=np.full(n, -1, np.int64),
     )
+
+
+def assign_categories(rng: np.random.Generator, tuning: dict, grid: tuple[int, int], share: float,
+                      n_categories: int) -> dict:
+    """A copy of `tuning` in which `share` (0-1) of the spectrotemporal sites are category sites instead.
+
+    Which sites convert and which of the n_categories each one prefers come from smooth fields over the
+    grid, so category sites cluster and neighbours tend to share a category. Every other setting of the
+    converted sites (gain, lag, adaptation, ...) is kept; `rng` is used only here, so the other sites'
+    tuning does not depend on `share`.
+    """
+    code = tuning["type_code"]
+    n = len(code)
+    candidates = np.flatnonzero(code == 1)
+    chooser = smooth_field(rng, grid, n, FIELD_WIDTH_MM)
+    preference = smooth_field(rng, grid, n, FIELD_WIDTH_MM)
+    converted = candidates[np.argsort(-chooser[candidates], kind="stable")[:int(round(share * len(candidates)))]]
+    changed = {name: values.copy() for name, values in tuning.items()}
+    changed["type_code"][converted] = 5
+    category = np.minimum((ndtr(preference) * n_categories).astype(np.int64), n_categories - 1)
+    changed["category"][converted] = category[converted]
+    return changed
 
 
 def spectral_weights(tuning: dict) -> np.ndarray:
@@ -94,8 +120,11 @@ def temporal_kernels(tuning: dict) -> np.ndarray:
     return kernels / np.abs(kernels).sum(axis=0, keepdims=True)
 
 
-def linear_drive(aud: np.ndarray, rel_pitch: np.ndarray, periodicity: np.ndarray, tuning: dict) -> np.ndarray:
-    """(T, 80) auditory spectrogram, (T,) relative pitch and periodicity -> (T, E) drive before nonlinearity."""
+def linear_drive(aud: np.ndarray, rel_pitch: np.ndarray, periodicity: np.ndarray, tuning: dict,
+                 categories: np.ndarray | None = None) -> np.ndarray:
+    """(T, 80) auditory spectrogram, (T,) relative pitch and periodicity, and (T, K) sound-category
+    membership (`stimulus.sound_categories`; needed only if there are category sites) -> (T, E) drive
+    before the nonlinearity."""
     code = tuning["type_code"]
     band = aud @ spectral_weights(tuning)  # (T, E) level in each site's frequency band
     rise = np.maximum(np.diff(band, axis=0, prepend=band[:1]), 0.0)
@@ -103,6 +132,8 @@ def linear_drive(aud: np.ndarray, rel_pitch: np.ndarray, periodicity: np.ndarray
     pitch_tuning = np.exp(-0.5 * ((rel_pitch[:, None] - tuning["preferred_pitch"][None, :]) / 0.7) ** 2)
     inputs = np.where(code == 2, rise, band)
     inputs = np.where(code == 4, voiced * pitch_tuning + 0.3 * band, inputs)
+    if np.any(code == 5):
+        inputs = np.where(code == 5, categories[:, np.maximum(tuning["category"], 0)], inputs)
     drive = fftconvolve(inputs, temporal_kernels(tuning), axes=0)[: len(aud)]
     return np.where(code == 0, 0.0, drive)
 
@@ -122,8 +153,10 @@ def output_nonlinearity(drive: np.ndarray, tuning: dict, frame_rate: float = A.F
     return adapted / (1.0 + adapted / tuning["saturation"][None, :])
 
 
-def clean_responses(aud: np.ndarray, rel_pitch: np.ndarray, periodicity: np.ndarray, tuning: dict) -> np.ndarray:
-    """(T, E) float32 noiseless high-gamma: zero mean, standard deviation = each site's gain (0 if unresponsive)."""
-    response = output_nonlinearity(linear_drive(aud, rel_pitch, periodicity, tuning), tuning)
+def clean_responses(aud: np.ndarray, rel_pitch: np.ndarray, periodicity: np.ndarray, tuning: dict,
+                    categories: np.ndarray | None = None) -> np.ndarray:
+    """(T, E) float32 noiseless high-gamma: zero mean, standard deviation = each site's gain (0 if unresponsive).
+    categories: (T, K) sound-category membership, for category sites (see `linear_drive`)."""
+    response = output_nonlinearity(linear_drive(aud, rel_pitch, periodicity, tuning, categories), tuning)
     response = (response - response.mean(axis=0)) / (response.std(axis=0) + 1e-12)
     return (response * tuning["gain"][None, :]).astype(np.float32)

@@ -49,7 +49,8 @@ class Presentation:
 def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr: float | None = None, seed: int = 0,
                        with_raw: bool = False, repeats: int = 2, test_fraction: float = 0.15,
                        val_fraction: float = 0.1, gap_s: tuple[float, float] = (0.4, 0.8),
-                       grid: tuple[int, int] = DEFAULT_GRID, raw_rate: float = RAW_RATE) -> Recording:
+                       grid: tuple[int, int] = DEFAULT_GRID, raw_rate: float = RAW_RATE,
+                       category_share: float = 0.0) -> Recording:
     """Simulate a participant listening to sentences of `corpus` for about `minutes`; returns a Recording.
 
     corpus: a sequence of objects with .id, .text and .audio ((N,) float32, 16 kHz).
@@ -57,10 +58,14 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
     snr: response-to-noise variance ratio of a gain-1 site (None: the calibrated DEFAULT_SNR).
     seed: the participant (brain, noise) and the stimulus order; same seed, same recording.
     with_raw: also synthesise a raw broadband signal at raw_rate Hz and extract high-gamma from it.
+    category_share: the share (0-1) of spectrotemporal sites that respond to broad sound categories instead
+    (`responses.assign_categories`); the rest of the participant (sentences, other sites, noise) stays the same.
     """
     snr = DEFAULT_SNR if snr is None else snr
-    _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid)
-    stim_rng, brain_rng, noise_rng, raw_rng = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid, category_share)
+    # a fifth stream for category sites: the first four are the same as without it
+    stim_rng, brain_rng, noise_rng, raw_rng, category_rng = [
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
 
     sentences = _choose_sentences(corpus, minutes * 60.0, repeats, gap_s, stim_rng)
     splits = _assign_splits(sentences, test_fraction, val_fraction, stim_rng)
@@ -70,8 +75,12 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
 
     positions = grid_positions(n_electrodes, grid)
     tuning = responses.sample_tuning(brain_rng, positions, grid, RESPONSIVE_FRACTION)
-    clean = responses.clean_responses(stimulus.auditory_spectrogram(mel), stimulus.relative_pitch(f0),
-                                      periodicity, tuning)
+    aud = stimulus.auditory_spectrogram(mel)
+    categories = None
+    if category_share > 0:
+        tuning = responses.assign_categories(category_rng, tuning, grid, category_share, stimulus.N_CATEGORIES)
+        categories = stimulus.sound_categories(aud, category_rng)
+    clean = responses.clean_responses(aud, stimulus.relative_pitch(f0), periodicity, tuning, categories)
     trial_gain = _trial_gains(brain_rng, len(schedule), n_electrodes)
     activity = clean * _gain_track(schedule, trial_gain, n_frames) + noise.neural_noise(
         noise_rng, n_frames, grid, n_electrodes, variance=1.0 / snr)
@@ -99,12 +108,13 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
             raw_rate=raw_rate if with_raw else None, responsive_fraction=RESPONSIVE_FRACTION,
             trial_gain_sd=TRIAL_GAIN_SD, electrode_gain_sd=ELECTRODE_GAIN_SD, bad_fraction=BAD_FRACTION,
             noise_shares=noise.NOISE_SHARES, response_types=responses.RESPONSE_TYPES,
+            category_share=category_share, n_categories=stimulus.N_CATEGORIES,
             bad_channels={names[e]: str(failure[e]) for e in np.flatnonzero(failure != "")},
             n_sentences=len(sentences), mel_params=A.mel_params(), subject=f"sim-{seed}"))
     return rec.validate(source="simulate_listening")
 
 
-def _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid):
+def _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid, category_share):
     source = "simulate_listening"
     if not np.isfinite(minutes) or minutes <= 0:
         raise InputError(source, "minutes", "a positive number of minutes", str(minutes))
@@ -120,6 +130,9 @@ def _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_frac
                          f"{test_fraction}, {val_fraction}")
     if len(gap_s) != 2 or not MIN_GAP_S <= gap_s[0] <= gap_s[1]:
         raise InputError(source, "gap_s", f"(shortest, longest) seconds with shortest >= {MIN_GAP_S}", str(gap_s))
+    if not 0 <= category_share <= 1:
+        raise InputError(source, "category_share", "a share of spectrotemporal sites between 0 and 1",
+                         str(category_share))
 
 
 def _choose_sentences(corpus, seconds: float, repeats: int, gap_s, rng) -> list:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import librosa
 import numpy as np
+from scipy.cluster.vq import kmeans2, vq
 
 from .. import audio as A
 
@@ -19,6 +20,8 @@ PITCH_FRAME = 256  # samples at PITCH_RATE (64 ms)
 F0_RANGE = (70.0, 400.0)  # Hz
 VOICING_THRESHOLD = 0.5  # normalised autocorrelation peak above which a frame counts as voiced
 HEARING_RANGE_DB = 60.0  # dynamic range of the auditory spectrogram below the session's loudest bins
+N_CATEGORIES = 8  # broad sound categories of category-tuned sites
+AUDIBLE_LEVEL = 0.2  # mean auditory level (a fraction of HEARING_RANGE_DB) above which a frame is a sound
 
 
 @dataclass(frozen=True)
@@ -88,3 +91,20 @@ def relative_pitch(f0: np.ndarray) -> np.ndarray:
         return np.zeros_like(f0, dtype=np.float32)
     z = (log_f0 - log_f0[voiced].mean()) / (log_f0[voiced].std() + 1e-6)
     return np.where(voiced, z, 0.0).astype(np.float32)
+
+
+def sound_categories(aud: np.ndarray, rng: np.random.Generator, n_categories: int = N_CATEGORIES) -> np.ndarray:
+    """(T, 80) auditory spectrogram -> (T, n_categories) float32 one-hot: the broad sound category of each
+    audible frame (all zero where the mean level is below AUDIBLE_LEVEL).
+
+    The categories are k-means clusters of the spectral shape (the frame's mean level removed) of the
+    session's audible frames: a stand-in, found without phone labels, for the phonetic classes (manner and
+    place of articulation) STG sites are selective to (Mesgarani 2014). Two frames of one category drive a
+    site tuned to it alike, however loud they are and however their spectra differ within the category.
+    """
+    level = aud.mean(axis=1)
+    audible = level > AUDIBLE_LEVEL
+    shape = (aud - level[:, None]).astype(np.float64)
+    centres, _ = kmeans2(shape[audible], n_categories, minit="++", rng=rng)
+    nearest, _ = vq(shape, centres, check_finite=False)
+    return (np.eye(n_categories, dtype=np.float32)[nearest] * audible[:, None]).astype(np.float32)
