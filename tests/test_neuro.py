@@ -147,6 +147,8 @@ def test_sound_categories_ignore_loudness_within_a_category():
     label = categories.argmax(axis=1)
     assert len(set(label[sound & is_low])) == 1 and len(set(label[sound & ~is_low])) == 1
     assert label[sound & is_low][0] != label[sound & ~is_low][0]
+    with pytest.raises(InputError, match="audible frames"):
+        stimulus.sound_categories(np.zeros((100, 80), np.float32), np.random.default_rng(1))
 
 
 def _best_lagged_correlation(signal: np.ndarray, hg: np.ndarray, max_lag: int = 30) -> np.ndarray:

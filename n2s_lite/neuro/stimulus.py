@@ -13,6 +13,7 @@ import numpy as np
 from scipy.cluster.vq import kmeans2, vq
 
 from .. import audio as A
+from ..errors import InputError
 
 CONTEXT = 4  # frames of silence analysed on each side of a sentence (> N_FFT / 2 / HOP = 3.2)
 PITCH_RATE = 4_000  # Hz; pitch is estimated on audio downsampled to this rate
@@ -104,6 +105,9 @@ def sound_categories(aud: np.ndarray, rng: np.random.Generator, n_categories: in
     """
     level = aud.mean(axis=1)
     audible = level > AUDIBLE_LEVEL
+    if audible.sum() < n_categories:
+        raise InputError("<stimulus>", "audio", f"at least {n_categories} audible frames to find sound categories in",
+                         f"{int(audible.sum())}")
     shape = (aud - level[:, None]).astype(np.float64)
     centres, _ = kmeans2(shape[audible], n_categories, minit="++", rng=rng)
     nearest, _ = vq(shape, centres, check_finite=False)
