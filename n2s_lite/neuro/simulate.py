@@ -79,6 +79,7 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
     categories = None
     if category_share > 0:
         tuning = responses.assign_categories(category_rng, tuning, grid, category_share, stimulus.N_CATEGORIES)
+    if np.any(tuning["type_code"] == 5):  # the session-wide clustering only when some site listens to it
         categories = stimulus.sound_categories(aud, category_rng)
     clean = responses.clean_responses(aud, stimulus.relative_pitch(f0), periodicity, tuning, categories)
     trial_gain = _trial_gains(brain_rng, len(schedule), n_electrodes)

@@ -111,4 +111,4 @@ def sound_categories(aud: np.ndarray, rng: np.random.Generator, n_categories: in
     shape = (aud - level[:, None]).astype(np.float64)
     centres, _ = kmeans2(shape[audible], n_categories, minit="++", rng=rng)
     nearest, _ = vq(shape, centres, check_finite=False)
-    return (np.eye(n_categories, dtype=np.float32)[nearest] * audible[:, None]).astype(np.float32)
+    return np.eye(n_categories, dtype=np.float32)[nearest] * audible[:, None]
