@@ -360,10 +360,11 @@ def pretrained(profile: str = "smoke", corpus: str | list[str] = "asterisk", see
                progress: bool = True) -> SpeechAutoencoder:
     """The pre-trained autoencoder for this configuration, trained once and then loaded from the cache.
 
-    Keyed by the settings, the corpus, the seed, the code and where it trains; it pre-trains on every CPU
-    core, whichever process asks first, and an interrupted pre-training resumes (`train.trained_once`).
+    Keyed by the settings (not the profile's name: two names for the same settings share one network), the
+    corpus, the seed, the code and where it trains; it pre-trains on every CPU core, whichever process asks
+    first, and an interrupted pre-training resumes (`train.trained_once`).
     """
-    config = dict(kind="speech_autoencoder", profile=profile, settings=PROFILES[profile], corpus=corpus,
+    config = dict(kind="speech_autoencoder", settings=PROFILES[profile], corpus=corpus,
                   seed=seed, decoder=decoder, mel=A.mel_params())
     return T.trained_once("autoencoder", config, CODE,
                           lambda resume: pretrain(corpus, profile, seed, resume, decoder, progress), save, load)

@@ -138,9 +138,9 @@ def train_vocoder(corpus="asterisk", profile: str = "smoke", seed: int = 0, chec
 def pretrained(profile: str = "smoke", corpus: str | list[str] = "asterisk", seed: int = 0,
                progress: bool = True) -> SpectralInverter:
     """The trained vocoder for this configuration, trained once (on every CPU core, so that every caller
-    on a machine gets the same network) and then loaded from the cache; an interrupted training resumes."""
-    config = dict(kind="neural_vocoder", profile=profile, settings=PROFILES[profile], corpus=corpus, seed=seed,
-                  mel=A.mel_params())
+    on a machine gets the same network) and then loaded from the cache; an interrupted training resumes.
+    Keyed by the settings, not the profile's name."""
+    config = dict(kind="neural_vocoder", settings=PROFILES[profile], corpus=corpus, seed=seed, mel=A.mel_params())
     return T.trained_once("vocoder", config, CODE,
                           lambda resume: train_vocoder(corpus, profile, seed, resume, progress), save, load)
 

@@ -225,8 +225,14 @@ def test_pretrained_is_cached_by_configuration(monkeypatch, tmp_path):
     with T.torch_threads(1):  # a worker's share of the cores asks first
         first = AE.pretrained("smoke", progress=False)
     second = AE.pretrained("smoke", progress=False)  # a process with other threads gets the same one
-    assert threads_while_pretraining == [3]  # every core, whoever asked
-    assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
+    monkeypatch.setitem(AE.PROFILES, "smoke-renamed", dict(AE.PROFILES["smoke"]))
+    renamed = AE.pretrained("smoke-renamed", progress=False)  # the same settings under another name
+    monkeypatch.setitem(AE.PROFILES, "smoke-changed", dict(AE.PROFILES["smoke"], lr=AE.PROFILES["smoke"]["lr"] / 2))
+    changed = AE.pretrained("smoke-changed", progress=False)
+    assert threads_while_pretraining == [3, 3]  # every core, whoever asked; only changed settings train again
+    assert all(torch.equal(v, second.state_dict()[k]) and torch.equal(v, renamed.state_dict()[k])
+               for k, v in first.state_dict().items())
+    assert not all(torch.equal(v, changed.state_dict()[k]) for k, v in first.state_dict().items())
     assert not list(tmp_path.rglob("*.resume.pt"))
 
 

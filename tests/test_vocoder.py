@@ -140,6 +140,9 @@ def test_pretrained_serves_what_train_vocoder_trains_and_trains_it_once(monkeypa
         cached = V.pretrained("smoke", progress=False)
         monkeypatch.setattr(V, "train_vocoder", lambda *a, **k: pytest.fail("trained a second time"))
         again = V.pretrained("smoke", progress=False)
+        monkeypatch.setitem(V.PROFILES, "smoke-renamed", dict(V.PROFILES["smoke"]))
+        renamed = V.pretrained("smoke-renamed", progress=False)  # the same settings under another name
+    assert all(torch.equal(v, renamed.state_dict()[k]) for k, v in direct.state_dict().items())
     assert all(torch.equal(v, cached.state_dict()[k]) and torch.equal(v, again.state_dict()[k])
                for k, v in direct.state_dict().items())
     assert [h["epoch"] for h in again.history] == [h["epoch"] for h in history]
