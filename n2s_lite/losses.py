@@ -12,7 +12,7 @@ The torch (E)STOI follows pystoi step by step (10 kHz, 512-point frames of 256 s
 octave bands from 150 Hz, 30-frame segments); silent frames (40 dB below the loudest clean frame) are
 dropped frame-wise instead of being re-synthesised, which is why it agrees with pystoi closely, not exactly.
 It is written here rather than taken from torch-stoi, which imports torchaudio: PyPI's x86_64 torchaudio
-wheels are CUDA builds that do not import beside the CPU build of torch (README, "How the settings were chosen").
+wheels are CUDA builds that do not import beside the CPU build of torch (docs/settings.md).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Score a variant of a profile's phase-2 setup on the validation trials (never the test trials).
 
-This is how the README's "How the settings were chosen" numbers are measured: one method, several training
-seeds, a few settings changed, the mean spectrogram correlation and ESTOI (Griffin-Lim) over validation
-sentences per seed. Each seed appends one JSON line to --out.
+This is how the numbers of docs/settings.md ("How the settings were chosen") are measured: one method,
+several training seeds, a few settings changed, the mean spectrogram correlation and ESTOI (Griffin-Lim) over
+validation sentences per seed. Each seed appends one JSON line to --out.
 
     OMP_NUM_THREADS=1 python scripts/validation_runs.py reference
     OMP_NUM_THREADS=1 python scripts/validation_runs.py reference --method scratch
