@@ -34,7 +34,8 @@ from . import train as T
 from .crops import CropSampler
 from .errors import InputError
 from .losses import denormalise, normalise, spectrogram_loss
-from .utils import seed_everything
+from .profiles import lookup
+from .utils import refuse_to_replace, seed_everything
 
 FLOOR_DB = 10.0 * math.log10(A.MEL_FLOOR)  # -50 dB, the silence level of `audio.log_mel`
 CHECKPOINT_KIND = "n2s-lite speech autoencoder"
@@ -308,7 +309,7 @@ def supervised_by_tracks(settings: dict, decoder: str) -> bool:
 
 def build(settings: str | dict = "smoke", decoder: str = "mel", seed: int = 0) -> SpeechAutoencoder:
     """An untrained autoencoder of a profile's size (its name or its settings dict), initialised from `seed`."""
-    settings = PROFILES[settings] if isinstance(settings, str) else settings
+    settings = lookup(PROFILES, settings, "autoencoder") if isinstance(settings, str) else settings
     seed_everything(seed)
     return SpeechAutoencoder(decoder=decoder, **{k: settings[k] for k in MODEL_KEYS})
 
@@ -342,7 +343,7 @@ def pretrain(corpus="asterisk", profile: str = "smoke", seed: int = 0, checkpoin
     and every stimulus utterance (`corpora.pretraining_and_stimuli`) are never seen. The split hashes each
     sentence, so a combined corpus keeps every sentence on the side it has in its own corpus.
     """
-    settings = PROFILES[profile]
+    settings = lookup(PROFILES, profile, "autoencoder")
     model = build(profile, decoder, seed)
     if supervised_by_tracks(settings, decoder):
         featurise = lambda utterances, limit: corpus_mels_and_tracks(utterances, limit, progress)  # noqa: E731
@@ -364,8 +365,8 @@ def pretrained(profile: str = "smoke", corpus: str | list[str] = "asterisk", see
     corpus, the seed, the code and where it trains; it pre-trains on every CPU core, whichever process asks
     first, and an interrupted pre-training resumes (`train.trained_once`).
     """
-    config = dict(kind="speech_autoencoder", settings=PROFILES[profile], corpus=corpus,
-                  seed=seed, decoder=decoder, mel=A.mel_params())
+    config = dict(kind="speech_autoencoder", settings=lookup(PROFILES, profile, "autoencoder"),
+                  corpus=corpus, seed=seed, decoder=decoder, mel=A.mel_params())
     return T.trained_once("autoencoder", config, CODE,
                           lambda resume: pretrain(corpus, profile, seed, resume, decoder, progress), save, load)
 
@@ -427,12 +428,14 @@ def resynthesize(model: SpeechAutoencoder, wave_16k: np.ndarray, n_iter: int = 3
 
 def resynthesize_file(checkpoint, in_path, out_path, overwrite: bool = False,
                       vocode: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
-    """Speech file (any format soundfile reads, any sample rate) -> 16 kHz wav through the autoencoder and
+    """Speech file (any format soundfile reads, any sample rate) -> 16 kHz .wav through the autoencoder and
     `vocode` (as in `resynthesize`). Never replaces an existing out_path unless overwrite=True.
     """
     out_path = Path(out_path)
-    if out_path.exists() and not overwrite:
-        raise FileExistsError(f"{out_path}: exists already; refusing to overwrite it (use overwrite)")
+    if out_path.suffix.lower() != ".wav":
+        raise InputError(out_path, "output path", "a file name ending in .wav (16-bit PCM wav is written)",
+                         f"suffix {out_path.suffix!r}")
+    refuse_to_replace(out_path, overwrite)
     wave = A.load_audio(in_path)
     if len(wave) < A.N_FFT:
         raise InputError(in_path, "audio", f"at least {A.N_FFT} samples at 16 kHz (64 ms)", f"{len(wave)} samples")

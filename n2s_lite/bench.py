@@ -40,7 +40,7 @@ from . import metrics, parallel
 from . import vocoder as V
 from .adaptor import parameter_counts
 from .clock import StageClock
-from .utils import atomic_path
+from .utils import atomic_path, refuse_to_replace
 
 MARGIN_METRICS = ("spectrogram_r", "estoi")
 DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: trained once, reused
@@ -50,16 +50,19 @@ LONGEST_FIRST = ("scratch", "transfer", "transfer_causal", "lstm_cnn", "mlp", "r
 
 
 def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS,
-              jobs: int | None = None, pretrain_corpus=X.CORPUS, stimulus_corpus=X.CORPUS) -> dict:
+              jobs: int | None = None, pretrain_corpus=X.CORPUS, stimulus_corpus=X.CORPUS,
+              overwrite: bool = False) -> dict:
     """Run every method for each seed on the profile's participant; write and return the results.
 
-    seeds: an int n (the first n seeds 0..n-1), a sequence of seeds, or None for the profile's seeds.
+    out: the JSON file; an existing one is refused before anything runs, unless overwrite=True.
+    seeds: an int n >= 1 (the first n seeds 0..n-1), a sequence of seeds >= 0, or None for the profile's seeds.
     jobs: worker processes for the independent runs (None: `parallel.default_jobs()`; 1: all in this process).
     pretrain_corpus: phase 1 learns from its pre-training half; stimulus_corpus: the participant hears its
     stimulus half (each a spec or a sequence of specs, `experiment.corpus_spec`; the halves never share a sentence).
     """
     options = X.settings(profile)
     seeds = _seeds(seeds, options["seeds"])
+    refuse_to_replace(out, overwrite)
     jobs = parallel.default_jobs() if jobs is None else int(jobs)
     n_iter, cpus = options["griffin_lim_iters"], os.cpu_count() or 1
     corpora = dict(pretrain=X.corpus_spec(pretrain_corpus), stimuli=X.corpus_spec(stimulus_corpus))
@@ -101,16 +104,17 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
                    built={kind: n - products_before[kind] for kind, n in cache.count_products(CACHED_KINDS).items()}),
         schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),
         machine=_machine(), versions=_versions())
-    write_json(results, out)
+    write_json(results, out, overwrite)
     return results
 
 
 def _seeds(seeds, default) -> list[int]:
     if seeds is None:
         return list(default)
-    if isinstance(seeds, int):
-        return list(range(seeds))
-    return [int(s) for s in seeds]
+    seeds = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    if not seeds or min(seeds) < 0:
+        raise ValueError(f"seeds: expected at least one seed, each >= 0 (or a count >= 1), got {seeds}")
+    return seeds
 
 
 def _tasks(methods, seeds) -> list[tuple[str, int]]:
@@ -239,10 +243,10 @@ def _versions() -> dict:
                 torch_threads=torch.get_num_threads(), packages=package_versions())
 
 
-def write_json(results: dict, out) -> Path:
-    """Write results as indented JSON, atomically."""
+def write_json(results: dict, out, overwrite: bool = False) -> Path:
+    """Write results as indented JSON, atomically; an existing file is replaced only if overwrite=True."""
     out = Path(out)
-    with atomic_path(out) as tmp:
+    with atomic_path(out, overwrite=overwrite) as tmp:
         tmp.write_text(json.dumps(results, indent=2, default=_plain))
     return out
 

@@ -1,4 +1,4 @@
-"""The `n2s` command line: info, simulate, resynthesize, train-vocoder, bench, reproduce."""
+"""The `n2s` command line: info, simulate, resynthesize, train-autoencoder, train-vocoder, bench, reproduce."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +6,7 @@ import json
 import sys
 
 from .errors import N2SError
+from .profiles import PROFILES
 
 
 def _info(args) -> int:
@@ -23,7 +24,9 @@ def _info(args) -> int:
 
 def _simulate(args) -> int:
     from . import corpora, io, neuro
+    from .utils import refuse_to_replace
 
+    refuse_to_replace(args.out, args.overwrite)
     corpus = corpora.load(args.corpus)
     rec = neuro.simulate_listening(corpus, minutes=args.minutes, n_electrodes=args.electrodes,
                                    snr=args.snr, seed=args.seed, with_raw=args.raw)
@@ -45,26 +48,39 @@ def _resynthesize(args) -> int:
     return 0
 
 
-def _train_vocoder(args) -> int:
-    from pathlib import Path
+def _write_trained(args, train_or_load, save) -> int:
+    """Refuse an unwritable --out first, then train (or load from the cache) and save the model there."""
+    from .utils import refuse_to_replace
 
+    refuse_to_replace(args.out, args.overwrite)
+    model = train_or_load()
+    save(model, args.out, history=model.history)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _train_autoencoder(args) -> int:
+    from . import autoencoder
+    from .methods import corpus_spec, settings
+
+    phase1_profile = settings(args.profile)["autoencoder"]  # the one the experiment of this profile uses
+    return _write_trained(args, lambda: autoencoder.pretrained(phase1_profile, corpus_spec(args.corpus), args.seed,
+                                                                decoder=args.decoder), autoencoder.save)
+
+
+def _train_vocoder(args) -> int:
     from . import vocoder
     from .methods import corpus_spec
 
-    out = Path(args.out)
-    if out.exists() and not args.overwrite:
-        raise FileExistsError(f"{out}: exists already; refusing to overwrite it (use --overwrite)")
-    model = vocoder.pretrained(args.profile, corpus_spec(args.corpus), args.seed)
-    vocoder.save(model, out, history=model.history)
-    print(f"wrote {out}")
-    return 0
+    return _write_trained(args, lambda: vocoder.pretrained(args.profile, corpus_spec(args.corpus), args.seed),
+                          vocoder.save)
 
 
 def _bench(args) -> int:
     from .bench import run_bench
 
     run_bench(profile=args.profile, out=args.out, seeds=args.seeds, jobs=args.jobs,
-              pretrain_corpus=args.pretrain_corpus, stimulus_corpus=args.stimulus_corpus)
+              pretrain_corpus=args.pretrain_corpus, stimulus_corpus=args.stimulus_corpus, overwrite=args.overwrite)
     print(f"wrote {args.out}")
     return 0
 
@@ -74,6 +90,13 @@ def _reproduce(args) -> int:
 
     reproduce(profile=args.profile, only=args.only, executed_dir=args.executed_dir, figures_dir=args.figures_dir)
     return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,20 +131,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(run=_resynthesize)
 
-    p = sub.add_parser("train-vocoder", help="train the neural vocoder (or load it from the cache) and save it")
-    p.add_argument("--profile", default="smoke")
-    p.add_argument("--corpus", nargs="+", default=["asterisk"], metavar="SPEC",
-                   help="corpus (or several, combined) whose pre-training half it learns from")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True)
-    p.add_argument("--overwrite", action="store_true")
-    p.set_defaults(run=_train_vocoder)
+    for name, run, what in (("train-autoencoder", _train_autoencoder, "the phase-1 speech autoencoder"),
+                            ("train-vocoder", _train_vocoder, "the neural vocoder")):
+        p = sub.add_parser(name, help=f"train {what} (or load it from the cache) and save it as a checkpoint")
+        p.add_argument("--profile", default="smoke", choices=PROFILES)
+        p.add_argument("--corpus", nargs="+", default=["asterisk"], metavar="SPEC",
+                       help="corpus (or several, combined) whose pre-training half it learns from")
+        if name == "train-autoencoder":
+            p.add_argument("--decoder", default="mel", choices=("mel", "synth"),
+                           help="mel: the method's decoder; synth: the formant synthesizer as the decoder")
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--out", required=True, help="the checkpoint to write (.pt)")
+        p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+        p.set_defaults(run=run)
 
     p = sub.add_parser("bench", help="run the whole experiment and write every metric as JSON")
-    p.add_argument("--profile", default="smoke")
+    p.add_argument("--profile", default="smoke", choices=PROFILES)
     p.add_argument("--out", required=True)
-    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the profile's)")
-    p.add_argument("--jobs", type=int, default=None,
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--seeds", type=_positive_int, default=None, help="number of seeds (default: the profile's)")
+    p.add_argument("--jobs", type=_positive_int, default=None,
                    help="worker processes for the independent runs (default: one per CPU core, 1 with a GPU)")
     p.add_argument("--pretrain-corpus", nargs="+", default=["asterisk"], metavar="SPEC",
                    help="corpus (or several, combined) whose pre-training half phase 1 learns from")
@@ -130,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_bench)
 
     p = sub.add_parser("reproduce", help="run the notebooks with papermill and regenerate figures/")
-    p.add_argument("--profile", default="auto", help="smoke | standard | full | auto (full on a GPU, else standard)")
+    p.add_argument("--profile", default="auto", choices=PROFILES + ("auto",),
+                   help="auto: full on a GPU, else standard")
     p.add_argument("--only", nargs="*", type=int, default=None, help="notebook numbers to run")
     p.add_argument("--executed-dir", default="runs/executed", help="where executed notebooks go")
     p.add_argument("--figures-dir", default="figures")
@@ -143,7 +173,8 @@ def main(argv=None) -> int:
     try:
         return args.run(args)
     except (N2SError, FileNotFoundError, FileExistsError, ValueError) as exc:
-        print(f"n2s {args.command}: error: {exc}", file=sys.stderr)
+        hint = "; pass --overwrite to replace it" if isinstance(exc, FileExistsError) and "overwrite" in args else ""
+        print(f"n2s {args.command}: error: {exc}{hint}", file=sys.stderr)
         return 2
 
 

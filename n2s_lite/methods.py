@@ -17,6 +17,7 @@ import numpy as np
 from . import audio as A
 from . import cache, data
 from . import decoding as D
+from .profiles import lookup
 
 CORPUS = "asterisk"
 METHODS = ("transfer", "transfer_causal", "ridge", "mlp", "lstm_cnn", "scratch")
@@ -53,9 +54,7 @@ PROFILES = {
 
 def settings(profile: str) -> dict:
     """The phase-2 experiment's settings of a profile (smoke, standard, full)."""
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
-    return PROFILES[profile]
+    return lookup(PROFILES, profile, "experiment")
 
 
 # --------------------------------------------------------------------------------------------------- data

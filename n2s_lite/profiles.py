@@ -22,3 +22,11 @@ def resolve(profile: str | None = None) -> str:
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES + ('auto',)}, got {profile!r}")
     return profile
+
+
+def lookup(table: dict, profile: str, owner: str) -> dict:
+    """table[profile], the settings `owner` (e.g. "autoencoder") keeps for that profile; an unknown name
+    raises a ValueError that lists the known ones."""
+    if profile not in table:
+        raise ValueError(f"{owner} profile must be one of {sorted(table)}, got {profile!r}")
+    return table[profile]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import pickle
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -158,10 +159,19 @@ def load_payload(path, kind: str | None = None, writer: str = "save") -> dict:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such checkpoint")
+    if path.is_dir():
+        raise InputError(path, "checkpoint", "a checkpoint file", "a directory")
+    expected = "a checkpoint written by n2s-lite (tensors and plain data)"
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"{path}: not a readable n2s-lite checkpoint ({exc})") from exc
+    except pickle.UnpicklingError as exc:
+        raise InputError(path, "checkpoint", expected, "a file that does not unpickle as tensors and plain data "
+                         "(damaged, not a checkpoint, or holding Python objects, which are never run)") from exc
+    except Exception as exc:  # torch's zip reader: truncated or not a torch file at all
+        raise InputError(path, "checkpoint", expected,
+                         f"a damaged or foreign file ({type(exc).__name__}: {str(exc).split('. ')[0]})") from exc
+    if not isinstance(payload, dict):
+        raise InputError(path, "checkpoint", expected, f"a {type(payload).__name__}")
     if kind is not None and payload.get("kind") != kind:
         raise InputError(path, "kind", f"a {kind} checkpoint (written by {writer})", repr(payload.get("kind")))
     return payload
@@ -177,8 +187,18 @@ def load_model(path, kind: str, writer: str, build: Callable[..., torch.nn.Modul
     for field, value in expected.items():
         if payload.get(field) != value:
             raise InputError(path, field, f"{field} {value}", str(payload.get(field)))
-    model = build(**payload["config"])
-    model.load_state_dict(payload["state_dict"])
+    for field in ("config", "state_dict"):
+        if not isinstance(payload.get(field), dict):
+            raise InputError(path, field, f"a dict, as {writer} writes it", repr(type(payload.get(field)).__name__))
+    try:
+        model = build(**payload["config"])
+    except (TypeError, ValueError) as exc:
+        raise InputError(path, "config", f"the settings {writer} writes", str(exc)) from exc
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as exc:  # missing, unexpected or mis-shaped tensors
+        first_lines = " ".join(line.strip() for line in str(exc).splitlines()[:2])
+        raise InputError(path, "state_dict", "weights that fit the model its config builds", first_lines) from exc
     model.history = list(payload.get("history", []))
     return model.eval()
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import InputError
+
 
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python, NumPy and torch; return a NumPy generator seeded the same way."""
@@ -40,16 +42,26 @@ def _umask() -> int:
     return mask
 
 
+def refuse_to_replace(path, overwrite: bool = False) -> None:
+    """Raise before any work is done if `path` is not a place to write a file: a directory (InputError), or
+    an existing file while overwrite=False (FileExistsError)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(path, "output path", "a file to write", "a directory")
+    if not overwrite and path.exists():
+        raise FileExistsError(f"{path}: exists already; refusing to overwrite it")
+
+
 @contextlib.contextmanager
 def atomic_path(path, overwrite: bool = True):
     """Yield a temporary path beside `path`; move it onto `path` only if the block succeeds.
 
-    With overwrite=False an existing file is never replaced (FileExistsError instead). The file gets
-    the permissions of an ordinary new file (0666 minus the umask), not mkstemp's private 0600.
+    With overwrite=False an existing file is never replaced (FileExistsError instead), and a directory is
+    never a target (`refuse_to_replace`). The file gets the permissions of an ordinary new file (0666 minus
+    the umask), not mkstemp's private 0600.
     """
     path = Path(path)
-    if not overwrite and path.exists():
-        raise FileExistsError(f"{path}: exists already; refusing to overwrite it")
+    refuse_to_replace(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)

@@ -29,6 +29,7 @@ from . import train as T
 from .crops import CropSampler
 from .errors import InputError
 from .losses import MEL_SCALE_DB, normalise
+from .profiles import lookup
 from .utils import seed_everything
 
 N_LINEAR = A.N_FFT // 2 + 1  # 513 STFT bins, 0 .. 8 kHz
@@ -122,7 +123,7 @@ def train_vocoder(corpus="asterisk", profile: str = "smoke", seed: int = 0, chec
     rate) -> (model on CPU in eval mode, history). Stimulus sentences are never seen.
 
     corpus: a `corpora.Corpus`, a spec or a list of specs (`corpora.load`)."""
-    settings = PROFILES[profile]
+    settings = lookup(PROFILES, profile, "vocoder")
     train_pairs, val_pairs = AE.pretraining_speech(corpus, speech_pairs, settings["max_utterances"])
     seed_everything(seed)
     model = SpectralInverter(**{k: settings[k] for k in MODEL_KEYS})
@@ -140,7 +141,8 @@ def pretrained(profile: str = "smoke", corpus: str | list[str] = "asterisk", see
     """The trained vocoder for this configuration, trained once (on every CPU core, so that every caller
     on a machine gets the same network) and then loaded from the cache; an interrupted training resumes.
     Keyed by the settings, not the profile's name."""
-    config = dict(kind="neural_vocoder", settings=PROFILES[profile], corpus=corpus, seed=seed, mel=A.mel_params())
+    config = dict(kind="neural_vocoder", settings=lookup(PROFILES, profile, "vocoder"), corpus=corpus, seed=seed,
+                  mel=A.mel_params())
     return T.trained_once("vocoder", config, CODE,
                           lambda resume: train_vocoder(corpus, profile, seed, resume, progress), save, load)
 

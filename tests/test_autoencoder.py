@@ -188,6 +188,18 @@ def test_cli_resynthesize_end_to_end(tmp_path, capsys):
     assert "refusing to overwrite" in capsys.readouterr().err
 
 
+def test_cli_refuses_an_output_it_could_not_write_before_reading_anything(tmp_path, capsys):
+    checkpoint = AE.save(tiny_model(), tmp_path / "ae.pt")
+    source = tmp_path / "in.wav"
+    sf.write(source, speechlike(0.3, seed=3), A.SAMPLE_RATE)
+    (tmp_path / "folder.wav").mkdir()
+    for target in ("out.mp3", "folder.wav"):
+        assert cli.main(["resynthesize", "--checkpoint", str(checkpoint), str(source), str(tmp_path / target),
+                         "--overwrite"]) == 2
+        assert "field 'output path'" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ae.pt", "folder.wav", "in.wav"]
+
+
 def synthetic_corpus(n: int = 30) -> corpora.Corpus:
     return corpora.Corpus("synthetic", tuple(corpora.Utterance(f"u{i}", "s", f"sentence number {i}",
                                                                speechlike(0.6, seed=i)) for i in range(n)))
@@ -234,6 +246,28 @@ def test_pretrained_is_cached_by_configuration(monkeypatch, tmp_path):
                for k, v in first.state_dict().items())
     assert not all(torch.equal(v, changed.state_dict()[k]) for k, v in first.state_dict().items())
     assert not list(tmp_path.rglob("*.resume.pt"))
+
+
+def test_cli_train_autoencoder_writes_the_cached_checkpoint_that_resynthesize_takes(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1))
+    monkeypatch.setattr(corpora, "load", lambda spec: synthetic_corpus())
+    checkpoint = tmp_path / "ae.pt"
+    assert cli.main(["train-autoencoder", "--out", str(checkpoint)]) == 0
+    cached = AE.pretrained("smoke", progress=False)
+    assert all(torch.equal(v, AE.load(checkpoint).state_dict()[k]) for k, v in cached.state_dict().items())
+    written = checkpoint.read_bytes()
+    assert cli.main(["train-autoencoder", "--out", str(checkpoint)]) == 2 and checkpoint.read_bytes() == written
+    assert "pass --overwrite" in capsys.readouterr().err
+    source, target = tmp_path / "in.wav", tmp_path / "out.wav"
+    sf.write(source, speechlike(0.4, seed=5), A.SAMPLE_RATE)
+    assert cli.main(["resynthesize", "--checkpoint", str(checkpoint), str(source), str(target)]) == 0
+    assert sf.info(target).samplerate == A.SAMPLE_RATE
+
+
+def test_an_unknown_profile_name_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"autoencoder profile must be one of \['full', 'smoke', 'standard'\]"):
+        AE.pretrained("smok")
 
 
 def test_synth_decoder_forward_backward():

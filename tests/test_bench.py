@@ -202,3 +202,22 @@ def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, t
     assert f"transfer seed {smoke_results['seeds'][0]} trained alone on every core, every other run" in out
     assert "Phase 2 alone" not in out and "Products this run made" not in out and "(steal)" not in out
     assert "neural" not in out
+
+
+def test_bench_refuses_an_existing_results_file_before_running_anything(tmp_path, fake_phase_1, capsys):
+    out = tmp_path / "r.json"
+    out.write_text("results of last week")
+    with pytest.raises(FileExistsError):
+        bench.run_bench("smoke", out, seeds=[0], methods=("ridge",), jobs=1)
+    assert main(["bench", "--out", str(out)]) == 2
+    assert "pass --overwrite" in capsys.readouterr().err
+    assert fake_phase_1 == [] and out.read_text() == "results of last week"
+    bench.run_bench("smoke", out, seeds=[0], methods=("ridge",), jobs=1, overwrite=True)
+    assert json.loads(out.read_text())["seeds"] == [0]
+
+
+@pytest.mark.parametrize("seeds", [0, -1, [], [0, -2]])
+def test_bench_refuses_no_seeds_or_negative_ones(tmp_path, fake_phase_1, seeds):
+    with pytest.raises(ValueError, match="seeds"):
+        bench.run_bench("smoke", tmp_path / "r.json", seeds=seeds, methods=("ridge",), jobs=1)
+    assert fake_phase_1 == []

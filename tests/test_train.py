@@ -138,3 +138,28 @@ def test_trained_once_trains_on_every_core_once_and_leaves_no_resume_file(monkey
     assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
     assert not torch.equal(first.weight, other.weight) and first.history == [{"epoch": 0}]
     assert not list(tmp_path.rglob(f"*{cache.RESUME_SUFFIX}"))
+
+
+def test_load_model_names_the_file_and_field_of_a_damaged_or_mismatched_checkpoint(tmp_path):
+    from n2s_lite.errors import InputError
+    from n2s_lite.train import load_model
+
+    load = lambda path: load_model(path, "toy", "toy.save", torch.nn.Linear)  # noqa: E731
+    good = save_model(tmp_path / "good.pt", torch.nn.Linear(3, 2), dict(in_features=3, out_features=2), kind="toy")
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    (tmp_path / "text.pt").write_text("not a checkpoint at all")
+    torch.save(dict(kind="toy", config=dict(in_features=3, out_features=2, colour="red"),
+                    state_dict=torch.nn.Linear(3, 2).state_dict()), tmp_path / "config.pt")
+    torch.save(dict(kind="toy", config=dict(in_features=4, out_features=2),
+                    state_dict=torch.nn.Linear(3, 2).state_dict()), tmp_path / "shapes.pt")
+    torch.save(dict(kind="toy", config=dict(in_features=3, out_features=2)), tmp_path / "weightless.pt")
+    torch.save([1, 2], tmp_path / "list.pt")
+    (tmp_path / "folder.pt").mkdir()
+    for name, field in [("truncated", "checkpoint"), ("text", "checkpoint"), ("config", "config"),
+                        ("shapes", "state_dict"), ("weightless", "state_dict"), ("list", "checkpoint"),
+                        ("folder", "checkpoint")]:
+        with pytest.raises(InputError, match=rf"{name}\.pt: field '{field}'") as error:
+            load(tmp_path / f"{name}.pt")
+        assert "weights_only=False" not in str(error.value)  # never the advice to run a file's code
+    assert isinstance(load(good), torch.nn.Linear)

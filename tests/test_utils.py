@@ -31,3 +31,13 @@ def test_existing_user_data_is_never_replaced_without_overwrite(tmp_path):
         with atomic_path(tmp_path / "mine.txt", overwrite=False) as tmp:
             tmp.write_text("new")
     assert (tmp_path / "mine.txt").read_text() == "precious"
+
+
+def test_a_directory_is_never_a_target_even_with_overwrite(tmp_path):
+    from n2s_lite.errors import InputError
+
+    (tmp_path / "results").mkdir()
+    with pytest.raises(InputError, match="output path.*a directory"):
+        with atomic_path(tmp_path / "results", overwrite=True) as tmp:
+            tmp.write_text("x")
+    assert (tmp_path / "results").is_dir() and [p.name for p in tmp_path.iterdir()] == ["results"]
