@@ -184,7 +184,7 @@ def synthesize(decoder: D.NeuralDecoder, hg: np.ndarray) -> np.ndarray:
     model = decoder.network
     if not isinstance(model, TransferModel) or model.autoencoder.decoder_kind != "synth":
         raise ValueError(f"{decoder.name}: only an adaptor on a decoder='synth' autoencoder renders audio itself")
-    x = D.high_gamma_batch(hg)
+    x = D.high_gamma_batch(hg, decoder.n_electrodes)
     return model.autoencoder.synthesize(model.adaptor(x), x.shape[1])["wave"][0].numpy()
 
 

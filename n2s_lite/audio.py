@@ -103,7 +103,9 @@ def to_mono_16k(wave: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def load_audio(path) -> np.ndarray:
-    """Read any soundfile-readable file (wav, flac, ogg, ...) as (N,) float32 16 kHz mono."""
+    """Read any soundfile-readable file (wav, flac, ogg, ...) as (N,) float32 16 kHz mono in [-1, 1].
+
+    An unreadable or empty file, or one holding NaN or infinite samples, is an InputError naming it."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such audio file")
@@ -113,6 +115,9 @@ def load_audio(path) -> np.ndarray:
         raise InputError(path, "audio", "a readable audio file (wav, flac, ogg)", f"unreadable: {exc}") from exc
     if wave.size == 0:
         raise InputError(path, "audio", "at least one sample", "an empty file")
+    if not np.all(np.isfinite(wave)):
+        first = int(np.argwhere(~np.isfinite(wave))[0, 0])
+        raise InputError(path, "samples", "finite samples", f"NaN or infinite values (first at sample {first})")
     return to_mono_16k(wave, rate)
 
 

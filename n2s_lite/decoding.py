@@ -129,11 +129,16 @@ def validation_loss(network: nn.Module, trials) -> float:
     return total / sum(len(t.mel) for t in trials)
 
 
-def high_gamma_batch(hg: np.ndarray) -> torch.Tensor:
-    """One trial's (T, E) high-gamma -> a (1, T, E) float32 batch on the CPU; InputError for any other shape."""
+def high_gamma_batch(hg: np.ndarray, n_electrodes: int | None = None) -> torch.Tensor:
+    """One trial's (T, E) high-gamma -> a (1, T, E) float32 batch on the CPU; InputError for any other shape
+    (or, given n_electrodes, any other number of columns)."""
     hg = np.asarray(hg, dtype=np.float32)
     if hg.ndim != 2:
         raise InputError("<high_gamma>", "hg", "a (T, E) array", f"shape {hg.shape}")
+    if n_electrodes is not None and hg.shape[1] != n_electrodes:
+        raise InputError("<high_gamma>", "hg", f"{n_electrodes} columns, one per good electrode the decoder was "
+                         "trained on: drop the bad ones (rec.high_gamma[:, rec.good_electrodes()]) and z-score "
+                         "them as data.trial_arrays does", f"{hg.shape[1]} columns")
     return _batch(hg)
 
 
@@ -177,10 +182,21 @@ class NeuralDecoder:
         """Parameters that were trained for the neural data (a frozen pre-trained decoder is not counted)."""
         return n_parameters(self.network, trainable_only=True)
 
+    @property
+    def n_electrodes(self) -> int | None:
+        """Columns of high-gamma the network takes: the inputs of its first `LaggedConv` (None without one)."""
+        first = next((m for m in self.network.modules() if isinstance(m, LaggedConv)), None)
+        return None if first is None else first.conv.in_channels
+
     @torch.no_grad()
     def predict(self, hg: np.ndarray) -> np.ndarray:
-        """(T, E) z-scored high-gamma -> (T, 80) float32 dB log-mel."""
-        return self.network(high_gamma_batch(hg))[0].numpy()
+        """(T, E_good) high-gamma of one trial at 100 Hz -> (T, 80) float32 dB log-mel.
+
+        hg as in `data.Trial.hg`: only the good electrodes (`rec.good_electrodes()`), in recording order, each
+        z-scored (unitless) with the mean and std of the training trials' frames (`data.neural_stats`). Another
+        number of columns than the decoder was trained on is an InputError.
+        """
+        return self.network(high_gamma_batch(hg, self.n_electrodes))[0].numpy()
 
     def __repr__(self) -> str:
         return f"NeuralDecoder({self.name!r}, {self.n_parameters} trained parameters)"

@@ -93,8 +93,10 @@ def evaluate(decoder_or_predictions, trials: list, vocode: bool = True, rec=None
 
     decoder_or_predictions: an object with .predict(hg) or a list of (T_i, 80) dB mels, one per trial.
     Identification ranks each decoded sentence among the distinct sentences of `trials` (ties with a
-    repeat of the same sentence do not count against it).
+    repeat of the same sentence do not count against it). An empty `trials` is a ValueError.
     """
+    if not trials:
+        raise ValueError("evaluate needs at least one trial, got none (is that split of the recording empty?)")
     predictions = (decoder_or_predictions if isinstance(decoder_or_predictions, (list, tuple))
                    else predict_all(decoder_or_predictions, trials))
     if len(predictions) != len(trials):

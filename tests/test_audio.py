@@ -66,6 +66,19 @@ def test_load_audio_names_a_corrupt_file(tmp_path):
         A.load_audio(bad)
 
 
+@pytest.mark.parametrize("rate", [A.SAMPLE_RATE, 22_050])  # 22.05 kHz: resampled, which NaN used to crash
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf])
+def test_load_audio_refuses_non_finite_samples_naming_the_file(tmp_path, rate, bad_value):
+    import soundfile as sf
+
+    wave = _chirp(0.2, rate)
+    wave[100] = bad_value
+    sf.write(tmp_path / "glitch.wav", wave, rate, subtype="FLOAT")
+    with pytest.raises(InputError, match="glitch.wav") as error:
+        A.load_audio(tmp_path / "glitch.wav")
+    assert error.value.field == "samples" and "sample 100" in str(error.value)
+
+
 def test_save_audio_refuses_to_overwrite(tmp_path):
     path = A.save_audio(tmp_path / "out.wav", _chirp(0.1))
     before = path.read_bytes()

@@ -369,6 +369,15 @@ def test_folder_unreadable_file_is_named(speech_folder):
         corpora.load_folder(speech_folder)
 
 
+def test_folder_file_with_nan_samples_is_named(speech_folder):
+    wave = tone(0.2)
+    wave[50] = np.nan
+    sf.write(speech_folder / "anna" / "glitch.wav", wave, SAMPLE_RATE, subtype="FLOAT")
+    with pytest.raises(InputError, match="glitch.wav") as error:
+        corpora.load(f"folder:{speech_folder}")
+    assert error.value.field == "samples"
+
+
 def test_folder_missing_or_empty(tmp_path):
     with pytest.raises(CorpusNotFound, match="nowhere"):
         corpora.load_folder(tmp_path / "nowhere")

@@ -4,9 +4,11 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from phase2_fakes import fake_recording
 
 from n2s_lite import data
-from n2s_lite.decoding import TrainingSettings, WindowSampler, train_network
+from n2s_lite.baselines.neural import LSTMCNNRegressor
+from n2s_lite.decoding import NeuralDecoder, TrainingSettings, WindowSampler, train_network
 from n2s_lite.errors import InputError
 
 
@@ -69,3 +71,13 @@ def test_windows_with_tracks_need_every_trial_to_have_them():
     trials[0] = dataclasses.replace(trials[0], tracks=np.zeros((400, 4)))
     with pytest.raises(InputError, match=r"<trial 1>.*tracks.*none on 2 of 3 trials"):
         WindowSampler(trials, window=50, batch_size=4, seed=0, with_tracks=True)
+
+
+def test_predicting_from_all_electrodes_when_trained_on_the_good_ones_says_to_drop_the_bad():
+    rec = fake_recording(n_sentences=6, n_electrodes=4)
+    rec.electrodes.loc[2, "bad"] = True
+    trial = data.trial_arrays(rec, "train")[0]
+    decoder = NeuralDecoder("lstm_cnn", LSTMCNNRegressor(n_electrodes=3, channels=8, hidden=8))
+    assert decoder.n_electrodes == 3 and decoder.predict(trial.hg).shape == (len(trial.mel), 80)
+    with pytest.raises(InputError, match=r"expected 3 columns.*rec.good_electrodes\(\).*got 4 columns"):
+        decoder.predict(rec.high_gamma[trial.start: trial.start + len(trial.mel)])

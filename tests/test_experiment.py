@@ -37,6 +37,13 @@ def test_evaluate_checks_its_inputs(trials):
         X.evaluate([test[0].mel], test, vocode=False)
 
 
+def test_evaluate_refuses_an_empty_trial_list(rec):
+    with pytest.raises(ValueError, match="at least one trial"):
+        X.evaluate([], [], rec=rec)
+    with pytest.raises(ValueError, match="at least one trial"):
+        X.evaluate(D.NeuralDecoder("lstm_cnn", torch.nn.Identity()), [], vocode=False)
+
+
 def test_wrong_decoding_is_ranked_below_the_right_one(trials):
     test = trials["test"]
     shuffled = [np.resize(test[(i + 1) % len(test)].mel, t.mel.shape) for i, t in enumerate(test)]

@@ -1,5 +1,6 @@
 import hashlib
 import json
+import warnings
 
 import h5py
 import numpy as np
@@ -10,7 +11,7 @@ from scipy.signal import butter, sosfiltfilt
 from n2s_lite import audio as A
 from n2s_lite import cli, io
 from n2s_lite.errors import InputError
-from n2s_lite.io import common, ibids
+from n2s_lite.io import common, flinker, ibids
 from n2s_lite.recording import Recording, electrode_table, trial_table
 
 RAW_RATE = 1024
@@ -116,6 +117,22 @@ def test_newer_schema_version_is_refused_clearly(tmp_path):
     assert error.value.field == "schema_version" and str(path) in str(error.value)
 
 
+@pytest.mark.parametrize("pandas_dtype, message", [(None, "'pandas_dtype' attribute.*got none"),
+                                                    ("no-such-dtype", "no-such-dtype")])
+def test_a_column_without_a_usable_pandas_dtype_names_file_and_column(pandas_dtype, message, tmp_path):
+    path = tmp_path / "rec.h5"
+    io.save(_recording(), path)
+    with h5py.File(path, "a") as handle:
+        del handle["electrodes/bad"].attrs["pandas_dtype"]
+        if pandas_dtype is not None:
+            handle["electrodes/bad"].attrs["pandas_dtype"] = pandas_dtype
+    for read in (io.load, io.describe):
+        with pytest.raises(InputError, match=message) as error:
+            read(path)
+        assert error.value.field == "electrodes/bad" and str(path) in str(error.value)
+    assert cli.main(["info", str(path)]) == 2
+
+
 # ----------------------------------------------------------------------------------- format detection
 def _write(fmt, rec, tmp_path):
     """Write rec in `fmt`; return the path to load."""
@@ -204,6 +221,46 @@ def test_flinker_round_trip_lands_on_the_100_hz_clock(tmp_path):
     assert back.metadata["subject"] == "NY000"
     assert "wave_re_spec_alldataset" in back.metadata["flinker_unread_fields"]
     assert "grid" in back.metadata["electrode_positions"]
+
+
+def test_flinker_round_trip_keeps_electrode_names_splits_and_stimulus_ids(tmp_path):
+    rec = _recording()
+    rec = rec.replace(trials=rec.trials.assign(  # a split the loader would not recompute, and ids unlike the text
+        split=["train"] * 8 + ["val", "val", "test", "test"], stimulus_id=[f"stim-{i}" for i in range(12)]))
+    io.write_flinker(rec, tmp_path / "NY000.h5")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing is recomputed, so nothing to warn about
+        back = io.load(tmp_path / "NY000.h5")
+    assert back.electrodes["name"].tolist() == rec.electrodes["name"].tolist()
+    for column in ("split", "stimulus_id", "text"):
+        assert back.trials[column].tolist() == rec.trials[column].tolist()
+    assert back.metadata["trial_splits"] == flinker.STORED_SPLITS
+    assert not set(flinker.N2S_FIELDS) & set(back.metadata["flinker_unread_fields"])
+    facts = io.describe(tmp_path / "NY000.h5")
+    assert facts["bad_electrodes"] == ["G4"] and facts["trials_per_split"] == dict(train=8, val=2, test=2)
+
+
+def test_flinker_file_without_n2s_fields_loads_as_before_and_warns_that_splits_are_recomputed(tmp_path):
+    rec = _recording()
+    path = tmp_path / "NY000.h5"
+    io.write_flinker(rec.replace(trials=rec.trials.assign(split="train")), path)
+    for field in flinker.N2S_FIELDS:
+        _edit_flinker(path, field)
+    with pytest.warns(UserWarning, match=r"NY000.h5: the file stores no train/val/test split.*recomputed"):
+        back = io.load(path)
+    assert back.electrodes["name"].tolist() == ["e000", "e001", "e002", "e003"]
+    assert back.trials["split"].tolist() == common.split_by_stimulus(WORDS * 2)
+    assert (back.trials["stimulus_id"] == back.trials["text"]).all()
+    assert "recomputed" in io.describe(path)["trial_splits"]
+
+
+def test_flinker_n2s_field_of_the_wrong_length_is_named(tmp_path):
+    path = tmp_path / "NY000.h5"
+    io.write_flinker(_recording(), path)
+    _edit_flinker(path, "n2s_electrode_name", np.array([b"G1", b"G2"]))
+    with pytest.raises(InputError, match="4 values") as error:
+        io.load(path)
+    assert error.value.field == "n2s_electrode_name" and str(path) in str(error.value)
 
 
 def test_flinker_coordinates_field_gives_positions(tmp_path):
@@ -334,7 +391,7 @@ def test_describe_summarises_every_format(fmt, tmp_path):
     rec = _recording()
     facts = io.describe(_write(fmt, rec, tmp_path))
     assert facts["format"] == fmt
-    assert facts["n_electrodes"] == 4 and facts["bad_electrodes"] == (["G4"] if fmt != "flinker-hdf5" else ["e003"])
+    assert facts["n_electrodes"] == 4 and facts["bad_electrodes"] == ["G4"]
     assert facts["n_trials"] == 12 and sum(facts["trials_per_split"].values()) == 12
     assert facts["trials_per_split"] == rec.trials["split"].value_counts().reindex(
         ["train", "val", "test"], fill_value=0).to_dict()

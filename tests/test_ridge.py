@@ -10,6 +10,7 @@ from n2s_lite import metrics
 from n2s_lite.baselines import RidgeDecoder
 from n2s_lite.baselines.ridge import LaggedRidge, lagged
 from n2s_lite.data import Trial
+from n2s_lite.errors import InputError
 
 
 def test_lagged_pads_trial_edges_with_zeros():
@@ -117,6 +118,8 @@ def test_ridge_decoder_on_trials():
     assert metrics.spectrogram_correlation(test.mel[:-2], prediction[:-2]) > 0.99
     assert decoder.n_parameters == 6 * 4 * 80 + 80
     assert isinstance(decoder.alpha_, float)
+    with pytest.raises(InputError, match=r"a \(T, 6\) array.*got shape \(150, 8\)"):
+        decoder.predict(np.zeros((150, 8), np.float32))  # two more columns, e.g. the bad electrodes kept
 
 
 def test_predict_before_fit_and_bad_settings():

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ..errors import InputError
 from ..metrics import column_correlations
 
 DECODING_LAGS = tuple(range(0, 31))  # frames: neural activity 0-300 ms after the sound
@@ -84,6 +85,11 @@ class LaggedRidge:
         """(T, D) input of one trial -> (T, K) float32 prediction."""
         if not hasattr(self, "coef_"):
             raise RuntimeError("fit the model before predicting")
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != len(self.input_mean_):
+            raise InputError("<input>", "x", f"a (T, {len(self.input_mean_)}) array, the columns it was fitted on "
+                             "(for high-gamma: the good electrodes, z-scored as `data.trial_arrays` does)",
+                             f"shape {x.shape}")
         return (lagged(x - self.input_mean_, self.lags) @ self.coef_ + self.intercept_).astype(np.float32)
 
     @property

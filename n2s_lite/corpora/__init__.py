@@ -39,6 +39,9 @@ _LOADERS.update(_OTHER_LANGUAGE_LOADERS)
 def load(spec, **options) -> Corpus:
     """Load a corpus from a spec 'kind' or 'kind:PATH' (see `KINDS`); options go to the kind's loader.
 
+    Returns a `Corpus`: an ordered tuple of `Utterance`s, each with id, speaker, text (its transcript, '' if
+    none) and audio, a read-only (N,) float32 waveform, mono at 16 kHz in [-1, 1], whatever the files' rate.
+    An unreadable or corrupt audio file is an InputError naming it.
     A list of specs loads each and combines them into one corpus (`combine`), e.g. for pre-training on
     several languages: ['asterisk', 'asterisk-es']. LANG is one of `VOICES` other than 'en'.
     """

@@ -5,12 +5,21 @@ Fields read (all on a 125 Hz clock, audio at 16 kHz, so 128 audio samples per ne
     start_ind_re_valid_alldataset / end_ind_re_valid_alldataset (n_trials,) frame indices;
     label_alldataset (n_trials,) words (bytes).
 Every other field (wave_re_spec_alldataset, formant/pitch/intensity labels, ...) is listed by name and shape
-in the metadata, not loaded. The layout has no electrode names or bad-channel field: electrodes are named
-e000, e001, ...; flat (constant) channels are flagged bad; positions come from an (E, 3) coordinate field if
-present (its y, z: the lateral-surface view), else from a grid.
+in the metadata, not loaded. The layout has no electrode names, bad-channel or split field: flat (constant)
+channels are flagged bad; positions come from an (E, 3) coordinate field if present (its y, z: the
+lateral-surface view), else from a grid.
+
+So that a recording survives `write` then `io.load` with the same electrodes and test set, n2s-lite adds three
+fields of its own (UTF-8 bytes; flinkerlab code reads fields by name and never sees them):
+    n2s_electrode_name (E,) electrode names; n2s_trial_split (n_trials,) 'train'/'val'/'test';
+    n2s_trial_stimulus_id (n_trials,) stimulus ids.
+A file without them (e.g. from the flinkerlab pipeline) loads as the layout allows: electrodes named e000,
+e001, ...; the stimulus id is the label; splits recomputed by stimulus (`common.split_by_stimulus`: the
+last-presented words are the test set), with a warning from `read`.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import h5py
@@ -29,10 +38,13 @@ NEURAL_RATE = 125  # Hz, the flinkerlab frame clock
 SAMPLES_PER_FRAME = A.SAMPLE_RATE // NEURAL_RATE  # 128
 UP, DOWN = 4, 5  # 125 Hz * 4 / 5 = 100 Hz
 SPEC_BINS = 256
+STORED_SPLITS = "stored in the file (n2s_trial_split)"
+RECOMPUTED_SPLITS = "recomputed by stimulus: the last-presented words are the test set (common.split_by_stimulus)"
 COORDINATE_FIELDS = ("mni_coordinate_alldataset", "mni_coordinate_alldateset",  # both spellings occur upstream
                      "T1_coordinate_alldataset", "T1_coordinate_alldateset")
+N2S_FIELDS = ("n2s_electrode_name", "n2s_trial_split", "n2s_trial_stimulus_id")  # written by n2s-lite only
 READ_FIELDS = ("ecog_alldataset", "wave_re_alldataset", "start_ind_re_valid_alldataset",
-               "end_ind_re_valid_alldataset", "label_alldataset")
+               "end_ind_re_valid_alldataset", "label_alldataset") + N2S_FIELDS
 
 
 def looks_like(handle: h5py.File) -> bool:
@@ -41,19 +53,24 @@ def looks_like(handle: h5py.File) -> bool:
 
 # ------------------------------------------------------------------------------------------------ reading
 def read(path) -> Recording:
-    """Load a flinkerlab file onto the 100 Hz clock (not yet validated; `io.load` does that)."""
+    """Load a flinkerlab file onto the 100 Hz clock (not yet validated; `io.load` does that).
+
+    Warns when the file stores no split (no n2s_trial_split) and the splits are recomputed.
+    """
     with reading_hdf5(path) as handle:
         ecog = _ecog(handle, path)
         wave = require(handle, "wave_re_alldataset", path)[()]
         header = _header(handle, path, ecog)
     check_same_duration(path, "wave_re_alldataset", np.asarray(wave).shape[0] / A.SAMPLE_RATE,
                         ecog.shape[0] / NEURAL_RATE)
+    if header["metadata"]["trial_splits"] == RECOMPUTED_SPLITS:
+        warnings.warn(f"{path}: the file stores no train/val/test split (n2s_trial_split); {RECOMPUTED_SPLITS}",
+                      stacklevel=3)
     high_gamma = resample_poly(ecog.astype(np.float64), UP, DOWN, axis=0).astype(np.float32)
     audio, scale = as_audio(path, "wave_re_alldataset", wave, A.SAMPLE_RATE)
     n_frames = high_gamma.shape[0]
     starts, ends = to_frames(header["starts"], header["ends"], NEURAL_RATE, n_frames)
-    labels = header["labels"]
-    trials = trial_table(starts, ends, labels, split_by_stimulus(labels))
+    trials = trial_table(starts, ends, header["labels"], header["splits"], header["stimulus_ids"])
     metadata = dict(header["metadata"], audio_scale=scale)
     return Recording(audio=fit_audio_to_frames(audio, n_frames), high_gamma=high_gamma,
                      electrodes=header["electrodes"], trials=trials, metadata=metadata)
@@ -64,11 +81,10 @@ def describe(path) -> dict:
     with reading_hdf5(path) as handle:
         ecog = _ecog(handle, path)
         header = _header(handle, path, ecog)
-    labels = header["labels"]
-    trials = trial_table(header["starts"], header["ends"], labels, split_by_stimulus(labels))
+    trials = trial_table(header["starts"], header["ends"], header["labels"], header["splits"], header["stimulus_ids"])
     return summary("flinker-hdf5", path, subject=header["metadata"]["subject"],
                    duration_s=ecog.shape[0] / NEURAL_RATE, audio_rate=A.SAMPLE_RATE, neural_rate=NEURAL_RATE,
-                   electrodes=header["electrodes"], trials=trials,
+                   electrodes=header["electrodes"], trials=trials, trial_splits=header["metadata"]["trial_splits"],
                    unread_fields=sorted(header["metadata"]["flinker_unread_fields"]))
 
 
@@ -92,15 +108,30 @@ def _header(handle: h5py.File, path, ecog: np.ndarray) -> dict:
         raise InputError(path, "start_ind_re_valid_alldataset", f"0 <= start < end <= {ecog.shape[0]} frames",
                          "out-of-range trial indices")
     positions, position_source = _positions(handle, path, ecog.shape[1])
-    names = [f"e{i:03d}" for i in range(ecog.shape[1])]
+    names = (_n2s_labels(handle, path, "n2s_electrode_name", ecog.shape[1], "ecog_alldataset column")
+             or [f"e{i:03d}" for i in range(ecog.shape[1])])
     electrodes = electrode_table(names, positions, bad=np.ptp(ecog, axis=0) == 0)
+    stimulus_ids = _n2s_labels(handle, path, "n2s_trial_stimulus_id", len(labels), "label") or labels
+    splits = _n2s_labels(handle, path, "n2s_trial_split", len(labels), "label")
     unread = {name: list(handle[name].shape) for name in handle
               if name not in READ_FIELDS and isinstance(handle[name], h5py.Dataset)}
     metadata = dict(source_format="flinker-hdf5", source_file=str(path), subject=Path(path).stem,
                     source_neural_rate=NEURAL_RATE, electrode_positions=position_source,
-                    bad_electrodes_rule="flat (constant) channels", flinker_unread_fields=unread)
-    return dict(labels=labels, starts=starts.astype(np.int64), ends=ends.astype(np.int64),
-                electrodes=electrodes, metadata=metadata)
+                    bad_electrodes_rule="flat (constant) channels", flinker_unread_fields=unread,
+                    trial_splits=RECOMPUTED_SPLITS if splits is None else STORED_SPLITS)
+    return dict(labels=labels, starts=starts.astype(np.int64), ends=ends.astype(np.int64), electrodes=electrodes,
+                stimulus_ids=stimulus_ids, splits=split_by_stimulus(stimulus_ids) if splits is None else splits,
+                metadata=metadata)
+
+
+def _n2s_labels(handle: h5py.File, path, field: str, n: int, per: str) -> list[str] | None:
+    """The n strings of n2s-lite's own field `field` (one per `per`), or None in a file without it."""
+    if field not in handle:
+        return None
+    values = as_strings(handle[field][()])
+    if len(values) != n:
+        raise InputError(path, field, f"{n} values (one per {per})", f"{len(values)}")
+    return values
 
 
 def _positions(handle: h5py.File, path, n_electrodes: int) -> tuple[np.ndarray, str]:
@@ -115,7 +146,8 @@ def _positions(handle: h5py.File, path, n_electrodes: int) -> tuple[np.ndarray, 
 
 # ------------------------------------------------------------------------------------------------ writing
 def write(rec: Recording, path, overwrite: bool = False) -> None:
-    """Write `rec` in the flinkerlab layout at 125 Hz (bad electrodes become flat zeros).
+    """Write `rec` in the flinkerlab layout at 125 Hz (bad electrodes become flat zeros), plus the n2s_* fields
+    (electrode names, each trial's split and stimulus id) that let `io.load` give the same tables back.
 
     wave_re_spec_alldataset holds a (T, 256) dB magnitude STFT (n_fft 512, hop 128) so the layout is
     complete; the flinkerlab pipeline scales its own spectrogram differently and n2s-lite never reads it.
@@ -133,7 +165,15 @@ def write(rec: Recording, path, overwrite: bool = False) -> None:
         handle.create_dataset("wave_re_spec_alldataset", data=_spectrogram(wave, n_frames), **COMPRESSION)
         handle.create_dataset("start_ind_re_valid_alldataset", data=starts)
         handle.create_dataset("end_ind_re_valid_alldataset", data=ends)
-        handle.create_dataset("label_alldataset", data=np.array([t.encode("utf-8") for t in rec.trials["text"]]))
+        handle.create_dataset("label_alldataset", data=_utf8(rec.trials["text"]))
+        handle.create_dataset("n2s_electrode_name", data=_utf8(rec.electrodes["name"]))
+        handle.create_dataset("n2s_trial_split", data=_utf8(rec.trials["split"]))
+        handle.create_dataset("n2s_trial_stimulus_id", data=_utf8(rec.trials["stimulus_id"]))
+
+
+def _utf8(values) -> np.ndarray:
+    """Strings -> a fixed-length bytes array (UTF-8), as flinkerlab stores its labels."""
+    return np.array([str(v).encode("utf-8") for v in values])
 
 
 def _to_flinker_frames(starts, ends, n_frames: int) -> tuple[np.ndarray, np.ndarray]:

@@ -137,12 +137,21 @@ def _read_table(handle: h5py.File, name: str, path) -> pd.DataFrame:
     if name not in handle or "columns" not in handle[name].attrs:
         raise InputError(path, name, "a group of column datasets with a 'columns' attribute", "missing")
     group = handle[name]
-    columns = {}
-    for column in json.loads(group.attrs["columns"]):
-        dataset = require(group, column, f"{path}:{name}")
-        values = dataset.asstr()[()] if h5py.check_string_dtype(dataset.dtype) else dataset[()]
-        columns[column] = pd.Series(values).astype(dataset.attrs["pandas_dtype"])
-    return pd.DataFrame(columns)
+    return pd.DataFrame({column: _read_column(require(group, column, f"{path}:{name}"), path)
+                         for column in json.loads(group.attrs["columns"])})
+
+
+def _read_column(dataset: h5py.Dataset, path) -> pd.Series:
+    """One table column, restored to the pandas dtype `save` recorded in its pandas_dtype attribute."""
+    field = dataset.name.lstrip("/")
+    if "pandas_dtype" not in dataset.attrs:
+        raise InputError(path, field, "a 'pandas_dtype' attribute (schema version 1 stores one per column)", "none")
+    values = dataset.asstr()[()] if h5py.check_string_dtype(dataset.dtype) else dataset[()]
+    try:
+        return pd.Series(values).astype(dataset.attrs["pandas_dtype"])
+    except (TypeError, ValueError) as exc:
+        raise InputError(path, field, "a 'pandas_dtype' attribute its values convert to",
+                         f"{dataset.attrs['pandas_dtype']!r} ({exc})") from exc
 
 
 def _read_ground_truth(handle: h5py.File) -> dict:
