@@ -85,7 +85,7 @@ class LaggedRidge:
         """(T, D) input of one trial -> (T, K) float32 prediction."""
         if not hasattr(self, "coef_"):
             raise RuntimeError("fit the model before predicting")
-        x = np.asarray(x, dtype=np.float32)
+        x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] != len(self.input_mean_):
             raise InputError("<input>", "x", f"a (T, {len(self.input_mean_)}) array, the columns it was fitted on "
                              "(for high-gamma: the good electrodes, z-scored as `data.trial_arrays` does)",
