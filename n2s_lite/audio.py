@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import G722
 import librosa
 import numpy as np
 import soundfile as sf
@@ -102,13 +103,30 @@ def to_mono_16k(wave: np.ndarray, sample_rate: int) -> np.ndarray:
     return np.clip(wave, -1.0, 1.0).astype(np.float32)
 
 
+G722_BITRATE = 64_000  # bit/s of raw G.722 files (the Asterisk prompts)
+
+
+def decode_g722(path) -> np.ndarray:
+    """Raw 64 kbit/s G.722 file -> (N,) float32 at 16 kHz in [-1, 1]."""
+    data = Path(path).read_bytes()
+    if not data:
+        raise InputError(path, "audio", "a raw G.722 bitstream", "an empty file")
+    if data[:4] in (b"RIFF", b"fLaC", b"OggS"):
+        raise InputError(path, "audio", "a raw G.722 bitstream", f"a {data[:4].decode()} container file")
+    decoder = G722.G722(SAMPLE_RATE, G722_BITRATE)  # stateful: one decoder per file
+    return np.frombuffer(decoder.decode(data), dtype=np.int16).astype(np.float32) / 32768.0
+
+
 def load_audio(path) -> np.ndarray:
-    """Read any soundfile-readable file (wav, flac, ogg, ...) as (N,) float32 16 kHz mono in [-1, 1].
+    """Read any soundfile-readable file (wav, flac, ogg, ...) or raw G.722 (.g722) as (N,) float32 16 kHz mono
+    in [-1, 1].
 
     An unreadable or empty file, or one holding NaN or infinite samples, is an InputError naming it."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such audio file")
+    if path.suffix.lower() == ".g722":
+        return decode_g722(path)
     try:
         wave, rate = sf.read(str(path), dtype="float32", always_2d=False)
     except Exception as exc:  # soundfile raises several types for corrupt files

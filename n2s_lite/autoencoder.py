@@ -428,7 +428,7 @@ def resynthesize(model: SpeechAutoencoder, wave_16k: np.ndarray, n_iter: int = 3
 
 def resynthesize_file(checkpoint, in_path, out_path, overwrite: bool = False,
                       vocode: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
-    """Speech file (any format soundfile reads, any sample rate) -> 16 kHz .wav through the autoencoder and
+    """Speech file (any `audio.load_audio` reads, any sample rate) -> 16 kHz .wav through the autoencoder and
     `vocode` (as in `resynthesize`). Never replaces an existing out_path unless overwrite=True.
     """
     out_path = Path(out_path)

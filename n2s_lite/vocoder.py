@@ -178,7 +178,7 @@ def vocode(model: SpectralInverter, logmel: np.ndarray, n_iter: int = 16, seed: 
 
 def resynthesize_file(autoencoder_checkpoint, vocoder_checkpoint, in_path, out_path, overwrite: bool = False,
                       n_iter: int = 16) -> Path:
-    """Speech file (any format soundfile reads, any sample rate) -> 16 kHz wav: log-mel -> autoencoder ->
+    """Speech file (any `audio.load_audio` reads, any sample rate) -> 16 kHz wav: log-mel -> autoencoder ->
     this vocoder (`autoencoder.resynthesize_file` with a neural `vocode`). Never replaces an existing
     out_path unless overwrite=True."""
     inverter = load(vocoder_checkpoint)

@@ -59,6 +59,22 @@ def test_load_audio_resamples_and_mixes_down(tmp_path):
     assert abs(len(wave) - A.SAMPLE_RATE) <= 1
 
 
+def test_load_audio_decodes_raw_g722_as_the_asterisk_prompts_are_stored(tmp_path):
+    import G722
+
+    tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(A.SAMPLE_RATE // 2) / A.SAMPLE_RATE)
+    (tmp_path / "prompt.g722").write_bytes(G722.G722(A.SAMPLE_RATE, A.G722_BITRATE).encode(
+        (tone * 32767).astype(np.int16)))
+    wave = A.load_audio(tmp_path / "prompt.g722")
+    assert wave.dtype == np.float32 and len(wave) == len(tone)
+    spectrum = np.abs(np.fft.rfft(wave))
+    assert abs(np.argmax(spectrum) * A.SAMPLE_RATE / len(wave) - 440) <= 2  # the codec delays, but keeps, the tone
+    assert abs(np.std(wave[800:]) / np.std(tone) - 1) < 0.1
+    (tmp_path / "wav.g722").write_bytes(b"RIFF0000WAVEjunk")
+    with pytest.raises(InputError, match="wav.g722.*raw G.722"):
+        A.load_audio(tmp_path / "wav.g722")
+
+
 def test_load_audio_names_a_corrupt_file(tmp_path):
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF0000WAVEjunk")

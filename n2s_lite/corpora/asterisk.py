@@ -16,10 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import G722
-import numpy as np
 
-from ..audio import SAMPLE_RATE
+from ..audio import decode_g722
 from ..errors import CorpusNotFound, InputError
 from .corpus import Corpus, Utterance, cached_builder
 
@@ -43,7 +41,6 @@ VOICES = {
 ROOT_ENV = "N2S_ASTERISK_DIR"  # a copy of the English prompts (other languages: pass root)
 SOUNDS_DIR = Path("/usr/share/asterisk/sounds")
 DEFAULT_ROOT = SOUNDS_DIR / VOICES["en"].folder
-G722_BITRATE = 64_000  # bit/s of the Asterisk files
 _ANNOTATION = re.compile(r"\s*(\[[^\]]*\]|\([^)]*\))")  # "[ascending tones]", "(note: ...)"
 
 
@@ -137,13 +134,3 @@ def spoken_text(transcript: str) -> str:
     """The words actually spoken: bracketed notes removed ('at [@]' -> 'at'); '' for tones and silence."""
     return " ".join(_ANNOTATION.sub("", transcript).split())
 
-
-def decode_g722(path: Path) -> np.ndarray:
-    """Raw 64 kbit/s G.722 file -> (N,) float32 at 16 kHz in [-1, 1]."""
-    data = Path(path).read_bytes()
-    if not data:
-        raise InputError(path, "audio", "a raw G.722 bitstream", "an empty file")
-    if data[:4] in (b"RIFF", b"fLaC", b"OggS"):
-        raise InputError(path, "audio", "a raw G.722 bitstream", f"a {data[:4].decode()} container file")
-    decoder = G722.G722(SAMPLE_RATE, G722_BITRATE)  # stateful: one decoder per file
-    return np.frombuffer(decoder.decode(data), dtype=np.int16).astype(np.float32) / 32768.0
