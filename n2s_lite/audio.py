@@ -140,7 +140,7 @@ def load_audio(path) -> np.ndarray:
 
 
 def save_audio(path, wave: np.ndarray, sample_rate: int = SAMPLE_RATE, overwrite: bool = True) -> Path:
-    """Write a mono float waveform as 16-bit PCM wav, atomically."""
+    """Write an (N,) mono float waveform at sample_rate Hz as a 16-bit PCM wav (clipped to [-1, 1]), atomically."""
     path = Path(path)
     with atomic_path(path, overwrite=overwrite) as tmp:
         sf.write(str(tmp), np.clip(np.asarray(wave, dtype=np.float32), -1, 1), sample_rate,

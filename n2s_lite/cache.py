@@ -19,6 +19,7 @@ from .utils import atomic_path
 
 
 def cache_dir() -> Path:
+    """Where cached products live: $N2S_CACHE, else ~/.cache/n2s-lite."""
     return Path(os.environ.get("N2S_CACHE", Path.home() / ".cache" / "n2s-lite"))
 
 

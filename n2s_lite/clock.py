@@ -33,6 +33,7 @@ class StageClock:
 
     @contextmanager
     def stage(self, name: str):
+        """Time the block as stage `name` (wall seconds and CPU time by state; repeated stages add up)."""
         started, before = time.perf_counter(), self.read_cpu_times()
         try:
             yield

@@ -79,7 +79,11 @@ def with_reference_tracks(rec: Recording, trials: list[Trial], progress: bool = 
 
 
 def trial_arrays(rec: Recording, split: str, stats: tuple[np.ndarray, np.ndarray] | None = None) -> list[Trial]:
-    """Trials of one split ('train', 'val', 'test') as arrays; stats default to `neural_stats(rec)`."""
+    """Trials of one split ('train', 'val', 'test'), each with hg (T, E_good) float32 z-scored high-gamma of the
+    good electrodes and mel (T, 80) dB log-mel of the same 100 Hz frames.
+
+    stats: (mean, std), each (E,) over all electrodes, that z-score hg; default `neural_stats(rec)` (training
+    frames only)."""
     if split not in SPLITS:
         raise InputError("<recording>", "split", f"one of {SPLITS}", repr(split))
     mean, std = neural_stats(rec) if stats is None else stats

@@ -108,7 +108,7 @@ def one_pass_steps(n_frames: int, window: int, batch_size: int) -> int:
     return max(1, round(n_frames / (window * batch_size)))
 
 
-def check_trials(trials, n_electrodes: int | None = None) -> None:
+def check_trials(trials) -> None:
     """Raise InputError unless trials is a non-empty list of Trial with (T, E) hg and (T, 80) mel."""
     if not trials:
         raise InputError("<trials>", "trials", "at least one trial", "none")
@@ -116,8 +116,6 @@ def check_trials(trials, n_electrodes: int | None = None) -> None:
         if t.hg.ndim != 2 or t.mel.ndim != 2 or len(t.hg) != len(t.mel) or t.mel.shape[1] != 80:
             raise InputError(f"<trial {i}>", "hg/mel", "(T, E) high-gamma and (T, 80) mel of equal length",
                              f"{t.hg.shape} and {t.mel.shape}")
-        if n_electrodes is not None and t.hg.shape[1] != n_electrodes:
-            raise InputError(f"<trial {i}>", "hg", f"{n_electrodes} electrodes", f"{t.hg.shape[1]}")
 
 
 @torch.no_grad()

@@ -6,7 +6,6 @@
 - `stoi_loss`: 1 - differentiable STOI/ESTOI (Taal et al. 2011; Jensen & Taal 2016) of waveforms, and
   `mel_estoi_loss`: the same ESTOI computed from 1/3-octave band envelopes read off dB log-mels, for
   models whose vocoder (Griffin-Lim) is not differentiable.
-- `multi_resolution_stft_loss`: auraloss's multi-resolution STFT loss on waveforms.
 
 The torch (E)STOI follows pystoi step by step (10 kHz, 512-point frames of 256 samples, 15 one-third
 octave bands from 150 Hz, 30-frame segments); silent frames (40 dB below the loudest clean frame) are
@@ -67,18 +66,6 @@ def spectrogram_loss(pred_mel: torch.Tensor, true_mel: torch.Tensor, difference_
     d_time = F.l1_loss(pred.diff(dim=1), true.diff(dim=1))
     d_freq = F.l1_loss(pred.diff(dim=2), true.diff(dim=2))
     return level + difference_weight * (d_time + d_freq)
-
-
-def multi_resolution_stft_loss(pred_wave: torch.Tensor, true_wave: torch.Tensor) -> torch.Tensor:
-    """(B, N), (B, N) 16 kHz waveforms -> scalar auraloss multi-resolution STFT loss."""
-    return _mrstft()(pred_wave[:, None], true_wave[:, None])
-
-
-@functools.lru_cache(maxsize=1)
-def _mrstft():
-    import auraloss
-
-    return auraloss.freq.MultiResolutionSTFTLoss(sample_rate=A.SAMPLE_RATE)
 
 
 # ------------------------------------------------------------------------------------------ (E)STOI core

@@ -34,14 +34,15 @@ def flattened_correlation(true_mel: np.ndarray, pred_mel: np.ndarray) -> float:
 
 
 def stoi(true_wave: np.ndarray, pred_wave: np.ndarray, extended: bool = False) -> float:
-    """STOI (or ESTOI with extended=True) of 16 kHz waveforms, by pystoi; 1 for identical signals."""
+    """STOI (or ESTOI with extended=True) of (N,) 16 kHz waveforms, by pystoi; 1 for identical signals. The
+    longer signal is cut to the shorter's length (a vocoder may add or drop a few samples)."""
     n = min(len(true_wave), len(pred_wave))
     return float(_pystoi(np.asarray(true_wave[:n], np.float64), np.asarray(pred_wave[:n], np.float64),
                          A.SAMPLE_RATE, extended=extended))
 
 
 def mel_cepstral_distortion(true_mel: np.ndarray, pred_mel: np.ndarray, n_coefficients: int = 13) -> float:
-    """MCD in dB between two dB log-mels (Kubichek 1993), on mel-cepstra c1..c(n-1) (c0, energy, excluded).
+    """MCD in dB between two (T, 80) dB log-mels (Kubichek 1993), on mel-cepstra c1..c(n-1) (c0, energy, excluded).
 
     MCD = (10 / ln 10) * sqrt(2 * sum_k (c_k - c'_k)^2), averaged over frames. The mel-cepstrum of a
     frame is that of its natural-log mel amplitude a_m (m = 0..M-1): a_m = c_0 + 2 sum_k c_k cos(pi k (m + 1/2) / M),

@@ -47,10 +47,12 @@ class Recording:
     # ------------------------------------------------------------------ views
     @property
     def n_frames(self) -> int:
+        """Frames of high-gamma on the 100 Hz clock (its rows)."""
         return int(self.high_gamma.shape[0])
 
     @property
     def n_electrodes(self) -> int:
+        """Electrodes (columns of high_gamma), bad ones included."""
         return int(self.high_gamma.shape[1])
 
     @property
@@ -139,7 +141,8 @@ def electrode_table(names, positions, bad=None) -> pd.DataFrame:
 
 
 def trial_table(starts, ends, texts, splits, stimulus_ids=None) -> pd.DataFrame:
-    """Build the trial table (frames, end exclusive)."""
+    """Build the trial table from (n_trials,) sequences: start and end frames (end exclusive), texts, splits
+    ('train' / 'val' / 'test') and stimulus ids (default: the texts)."""
     ids = list(texts) if stimulus_ids is None else list(stimulus_ids)
     return pd.DataFrame({"start": np.asarray(starts, dtype=np.int64), "end": np.asarray(ends, dtype=np.int64),
                          "text": [str(t) for t in texts], "split": [str(s) for s in splits],

@@ -152,13 +152,6 @@ def test_pretraining_and_stimuli_are_disjoint():
     assert len(fewer_stimuli) < len(stimuli)
 
 
-def test_subset_keeps_corpus_order_and_rejects_unknown_ids():
-    corpus = fake_corpus(10)
-    assert corpus.subset(["utt0007", "utt0002"]).ids == ("utt0002", "utt0007")
-    with pytest.raises(InputError, match="nope"):
-        corpus.subset(["utt0001", "nope"])
-
-
 def test_unknown_spec_lists_the_kinds():
     with pytest.raises(ValueError, match="folder:PATH") as error:
         corpora.load("timit")

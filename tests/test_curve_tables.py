@@ -1,4 +1,4 @@
-"""scripts/curve_tables.py: the README's tables of notebook 7's curves."""
+"""scripts/curve_tables.py: notebook 7's curves as markdown tables."""
 import json
 
 from script_loading import load_script

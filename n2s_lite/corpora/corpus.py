@@ -117,14 +117,6 @@ class Corpus:
                     minutes=round(self.duration / 60, 2), license=self.license, source=self.source,
                     n_skipped=self.n_skipped)
 
-    def subset(self, ids: Iterable[str]) -> Corpus:
-        """The utterances with these ids, in corpus order. Unknown ids are an error."""
-        wanted = set(ids)
-        unknown = wanted - set(self.ids)
-        if unknown:
-            raise InputError(self.name, "ids", "ids of utterances in this corpus", f"unknown {sorted(unknown)[:5]}")
-        return self._derived("subset", [u for u in self.utterances if u.id in wanted])
-
     def partition(self, fractions: dict[str, float], salt: str) -> dict[str, Corpus]:
         """Deterministic hash partition into named parts of about the given fractions.
 

@@ -126,7 +126,7 @@ def controls_from_raw(raw: torch.Tensor, layout: dict[str, slice]) -> dict[str, 
     return controls
 
 
-def raw_from_controls(controls: dict[str, torch.Tensor], layout: dict[str, slice]) -> torch.Tensor:
+def raw_from_controls(controls: dict[str, torch.Tensor]) -> torch.Tensor:
     """Inverse of `controls_from_raw`: dict of in-range controls -> (B, T, n_raw) raw tensor."""
     check_controls(controls)
     parts = {name: m.raw(controls[name]).unsqueeze(-1) for name, m in SCALAR_MAPS.items()}

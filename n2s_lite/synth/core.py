@@ -48,7 +48,7 @@ class FormantSynthesizer:
 
     def get_raw(self, controls: dict[str, torch.Tensor]) -> torch.Tensor:
         """Inverse of get_controls: in-range controls -> (B, T, n_raw) raw tensor."""
-        return C.raw_from_controls(controls, self.layout)
+        return C.raw_from_controls(controls)
 
     def neutral_controls(self, batch: int, n_frames: int) -> dict[str, torch.Tensor]:
         """Controls of a neutral vowel at -26 dB (schwa: formants at 500, 1500, 2500, ... Hz), constant over time."""
