@@ -1,10 +1,10 @@
-"""Print the README's tables of notebook 7's curves (markdown) from its results file.
+"""Print notebook 7's curves as markdown tables from its results file (the README quotes these numbers).
 
     python scripts/curve_tables.py figures/results_07.json
 
 One table per curve (minutes of neural data, the steps budget, electrodes, neural snr): for each method and
-point, the mean ± sample standard deviation over training seeds (as notebook 7 shows them) of the test-sentence means of spectrogram_r and,
-where the curve was vocoded, ESTOI.
+point, the mean ± sample standard deviation over training seeds (as notebook 7 shows them) of the
+test-sentence means of spectrogram_r and, where the curve was vocoded, ESTOI.
 """
 import json
 import sys

@@ -12,6 +12,7 @@ validation sentences per seed. Each seed appends one JSON line to --out.
     OMP_NUM_THREADS=1 python scripts/validation_runs.py latent16 --autoencoder-set latent_dim=16
     OMP_NUM_THREADS=1 python scripts/validation_runs.py multilingual \
         --pretrain-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py second_speaker --pretrain-corpus asterisk folder:PATH
     OMP_NUM_THREADS=1 python scripts/validation_runs.py multivoice --method scratch \
         --pretrain-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru \
         --stimulus-corpus asterisk asterisk-es asterisk-fr asterisk-it asterisk-ru
@@ -19,11 +20,14 @@ validation sentences per seed. Each seed appends one JSON line to --out.
     OMP_NUM_THREADS=1 python scripts/validation_runs.py synth_decoder --decoder synth --method scratch
     OMP_NUM_THREADS=1 python scripts/validation_runs.py synth_tracks --decoder synth \
         --set loss.pitch=1.0 loss.voicing=0.1 loss.formant=1.0
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py light_tracks --decoder synth \
+        --autoencoder-set formant_weight=0.1 --set loss.pitch=1.0 loss.voicing=0.1 loss.formant=1.0
     OMP_NUM_THREADS=1 python scripts/validation_runs.py pitch_tracks --decoder synth \
         --autoencoder-set formant_weight=0 --set loss.pitch=1.0 loss.voicing=0.1
     OMP_NUM_THREADS=1 python scripts/validation_runs.py deep_tracks --decoder synth \
         --autoencoder-set synth_blocks=3 formant_weight=0.1 --set loss.pitch=1.0 loss.voicing=0.1 loss.formant=1.0
     OMP_NUM_THREADS=1 python scripts/validation_runs.py categories --category-share 1.0 [--method M]
+    OMP_NUM_THREADS=1 python scripts/validation_runs.py categories_half --category-share 0.5 [--method M]
 
 --set changes the experiment profile (`methods.PROFILES`: training, adaptor, loss, mlp, lstm_cnn, ...),
 --autoencoder-set the phase-1 profile (`autoencoder.PROFILES`); a changed autoencoder is pre-trained once
