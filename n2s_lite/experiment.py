@@ -92,8 +92,8 @@ def evaluate(decoder_or_predictions, trials: list, vocode: bool = True, rec=None
     comparison's vocoder), or a `vocoder.SpectralInverter` for the neural vocoder.
 
     decoder_or_predictions: an object with .predict(hg) or a list of (T_i, 80) dB mels, one per trial.
-    Identification ranks each decoded sentence among the distinct sentences of `trials` (ties with a
-    repeat of the same sentence do not count against it). An empty `trials` is a ValueError.
+    Identification ranks each decoded trial among the distinct sentences (stimulus ids) of `trials`: a
+    sentence played twice is one candidate. An empty `trials` is a ValueError.
     """
     if not trials:
         raise ValueError("evaluate needs at least one trial, got none (is that split of the recording empty?)")
@@ -103,7 +103,7 @@ def evaluate(decoder_or_predictions, trials: list, vocode: bool = True, rec=None
         raise ValueError(f"{len(predictions)} predictions for {len(trials)} trials")
     if vocode and rec is None:
         raise ValueError("vocode=True needs the recording (rec=...) for the audio each trial played")
-    ranks = metrics.identification_ranks([t.mel for t in trials], predictions)
+    ranks = metrics.identification_ranks([t.mel for t in trials], predictions, [t.stimulus_id for t in trials])
     table = pd.DataFrame([dict(stimulus_id=t.stimulus_id, text=t.text, start=t.start, n_frames=len(t.mel),
                                spectrogram_r=metrics.spectrogram_correlation(t.mel, pred),
                                flattened_r=metrics.flattened_correlation(t.mel, pred),

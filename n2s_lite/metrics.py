@@ -59,20 +59,25 @@ def mel_cepstral_distortion(true_mel: np.ndarray, pred_mel: np.ndarray, n_coeffi
     return float((10.0 / np.log(10.0)) * per_frame.mean())
 
 
-def identification_ranks(true_mels: list[np.ndarray], pred_mels: list[np.ndarray]) -> np.ndarray:
-    """Rank (0 = best) of the right sentence among all candidates, for each decoded sentence.
+def identification_ranks(true_mels: list[np.ndarray], pred_mels: list[np.ndarray], sentence_ids=None) -> np.ndarray:
+    """Rank (0 = best) of the right sentence among the distinct sentences, for each decoded trial.
 
-    Similarity of decoded sentence i to candidate j is the spectrogram correlation over their common
-    length. Returns (n_sentences,) int ranks; top-k accuracy is mean(rank < k).
+    true_mels, pred_mels: the n trials' (T_i, 80) dB log-mels; sentence_ids: (n,) which sentence each trial
+    played (default: every trial its own sentence). Similarity of decoded trial i to trial j is the
+    spectrogram correlation over their common length. The rank of i counts the other sentences one of whose
+    trials is more similar to it than its own trial, so a sentence played twice counts once. Returns (n,)
+    int ranks; top-k accuracy is mean(rank < k).
     """
     n = len(true_mels)
+    sentence_ids = np.arange(n) if sentence_ids is None else np.asarray(sentence_ids)
     similarity = np.empty((n, n))
     for i, pred in enumerate(pred_mels):
         for j, true in enumerate(true_mels):
             t = min(len(pred), len(true))
             similarity[i, j] = spectrogram_correlation(true[:t], pred[:t])
     similarity = np.nan_to_num(similarity, nan=-1.0)
-    return np.array([(similarity[i] > similarity[i, i]).sum() for i in range(n)], dtype=int)
+    return np.array([len(set(sentence_ids[(similarity[i] > similarity[i, i]) & (sentence_ids != sentence_ids[i])]))
+                     for i in range(n)], dtype=int)
 
 
 def summarise(values) -> dict:

@@ -87,6 +87,18 @@ def test_identification_rank_counts_the_candidates_that_look_more_alike():
     assert ranks[0] >= 1 and ranks[1:].tolist() == [0, 0, 0]
 
 
+def test_a_sentence_played_twice_is_one_candidate():
+    sentences = [_mel(seed) for seed in range(4)]
+    mels = [sentences[k] for k in (0, 1, 1, 2, 2, 3)]  # sentences 1 and 2 played twice
+    ids = ["a", "b", "b", "c", "c", "d"]
+    decoded = [m.copy() for m in mels]
+    decoded[0] = sentences[1] + 0.5 * sentences[2] + 0.3 * sentences[0]  # "a" decoded like "b", then "c", then "a"
+    by_trial = metrics.identification_ranks(mels, decoded)  # every trial its own sentence
+    ranks = metrics.identification_ranks(mels, decoded, ids)
+    assert by_trial[0] == 4 and ranks[0] == 2  # "b" and "c" beat "a" once each, not once per repeat
+    assert ranks[1:].tolist() == [0] * 5  # a repeat of a trial's own sentence never counts against it
+
+
 def test_summarise_ignores_non_finite_values():
     s = metrics.summarise([1.0, 2.0, 3.0, np.nan])
     assert s["n"] == 3 and s["mean"] == pytest.approx(2.0) and s["median"] == pytest.approx(2.0)
