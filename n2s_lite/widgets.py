@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import textwrap
 import warnings
 
 import numpy as np
@@ -102,7 +103,7 @@ def static_view(explorer: ExplorerData, participant: int, sentence: int, methods
     importance_of = importance_of or methods[0]
     text = explorer.sentences(participant)[sentence]
     true = explorer.true_mel(participant, sentence)
-    mels = {f"heard: {text!r}": true}
+    mels = {f"heard: {textwrap.shorten(text, 80, placeholder=' ...')!r}": true}  # a paragraph would widen the figure
     for method in methods:
         decoded = explorer.decoded_mel(participant, sentence, method)
         mels[f"{method} (r = {metrics.spectrogram_correlation(true, decoded):.2f})"] = decoded
