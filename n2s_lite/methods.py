@@ -203,6 +203,6 @@ def pretrained_autoencoder(profile: str = "smoke", corpus=CORPUS, decoder: str =
     from . import autoencoder
 
     return autoencoder.pretrained(settings(profile)["autoencoder"], corpus=corpus_spec(corpus), seed=0,
-                                  decoder=decoder, progress=False)
+                                  decoder=decoder)
 
 

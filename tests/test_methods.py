@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 import torch
-from phase2_fakes import tiny_autoencoder
+from phase2_fakes import tiny_autoencoder, write_tone_corpus
 
 from n2s_lite import audio as A
+from n2s_lite import autoencoder as AE
 from n2s_lite import methods as M
 from n2s_lite.train import torch_threads
 
@@ -12,6 +13,17 @@ from n2s_lite.train import torch_threads
 def test_splits_are_disjoint_by_sentence(trials):
     ids = {split: {t.stimulus_id for t in ts} for split, ts in trials.items()}
     assert not ids["test"] & (ids["train"] | ids["val"]) and not ids["val"] & ids["train"]
+
+
+def test_phase1_shows_its_progress_while_it_pretrains(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(AE.PROFILES, "smoke", dict(AE.PROFILES["smoke"], channels=16, blocks=1, latent_dim=8,
+                                                   crop_frames=64, batch_size=4, steps_per_epoch=2, max_epochs=1))
+    corpus = write_tone_corpus(tmp_path / "tones", 20)
+    M.pretrained_autoencoder("smoke", corpus=corpus)
+    assert "autoencoder" in capsys.readouterr().err  # the tqdm bar of phase 1's epochs
+    M.pretrained_autoencoder("smoke", corpus=corpus)  # cached: loads without training, so no bar
+    assert "autoencoder" not in capsys.readouterr().err
 
 
 def test_first_minutes_takes_a_prefix_within_the_budget(trials):
