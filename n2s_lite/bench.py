@@ -91,7 +91,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
                 clock.seconds[f"{stage}/{name}"] = round(clock.seconds.get(f"{stage}/{name}", 0.0)
                                                          + run.pop(f"{stage}_wall_seconds"), 3)
     results = dict(
-        profile=profile, seeds=list(seeds), settings=options, corpora=corpora,
+        profile=profile, seeds=list(seeds), settings=dict(options, seeds=list(seeds)), corpora=corpora,
         lag_window_frames=[D.LAGS[0], D.LAGS[-1]],
         data=_data_facts(rec), methods={name: dict(seeds=per_seed, across_seeds=_across_seeds(per_seed))
                                         for name, per_seed in runs.items()},

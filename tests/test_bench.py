@@ -153,7 +153,9 @@ def test_bench_gives_phase_1_and_the_participant_their_own_corpora(tmp_path, fak
     out = tmp_path / "r.json"
     bench.run_bench("smoke", out, seeds=[0], methods=("transfer", "ridge"), jobs=1,
                     pretrain_corpus=["asterisk", "asterisk-fr"], stimulus_corpus=["tts"])
-    assert json.loads(out.read_text())["corpora"] == {"pretrain": ["asterisk", "asterisk-fr"], "stimuli": "tts"}
+    written = json.loads(out.read_text())
+    assert written["corpora"] == {"pretrain": ["asterisk", "asterisk-fr"], "stimuli": "tts"}
+    assert written["seeds"] == written["settings"]["seeds"] == [0]  # the seeds that ran, not the profile's
     assert set(asked) == {("participant", "tts"), ("autoencoder", ("asterisk", "asterisk-fr")),
                           ("vocoder", ("asterisk", "asterisk-fr")), ("held-out speech", ("asterisk", "asterisk-fr"))}
 
