@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 from phase2_fakes import tiny_autoencoder, write_tone_corpus
+from test_autoencoder import TINY_SETTINGS
 
 from n2s_lite import audio as A
 from n2s_lite import autoencoder as AE
@@ -17,8 +18,7 @@ def test_splits_are_disjoint_by_sentence(trials):
 
 def test_phase1_shows_its_progress_while_it_pretrains(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setitem(AE.PROFILES, "smoke", dict(AE.PROFILES["smoke"], channels=16, blocks=1, latent_dim=8,
-                                                   crop_frames=64, batch_size=4, steps_per_epoch=2, max_epochs=1))
+    monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1))
     corpus = write_tone_corpus(tmp_path / "tones", 20)
     M.pretrained_autoencoder("smoke", corpus=corpus)
     assert "autoencoder" in capsys.readouterr().err  # the tqdm bar of phase 1's epochs
