@@ -67,3 +67,13 @@ def test_ci_calls_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "bash run.sh test" in readme and "bash run.sh test" in ci
     assert "bash run.sh figures" in readme
+
+
+def test_build_backend_is_pinned_and_reads_the_spdx_license():
+    """A floating setuptools would change the build under the pins; its table form of `license` is deprecated
+    and stops building after 2027-02-18 (setuptools' own warning), the SPDX string is read from 77 on."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    (backend,) = pyproject["build-system"]["requires"]
+    name, version = backend.split("==")
+    assert name == "setuptools" and tuple(int(x) for x in version.split(".")[:2]) >= (77, 0)
+    assert isinstance(pyproject["project"]["license"], str)
