@@ -74,6 +74,6 @@ def test_build_backend_is_pinned_and_reads_the_spdx_license():
     and stops building after 2027-02-18 (setuptools' own warning), the SPDX string is read from 77 on."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     (backend,) = pyproject["build-system"]["requires"]
-    name, version = backend.split("==")
-    assert name == "setuptools" and tuple(int(x) for x in version.split(".")[:2]) >= (77, 0)
+    pins = _pins([backend])
+    assert list(pins) == ["setuptools"] and tuple(int(x) for x in pins["setuptools"].split(".")[:2]) >= (77, 0)
     assert isinstance(pyproject["project"]["license"], str)
