@@ -26,7 +26,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ import numpy as np
 from . import __version__, cache
 from . import decoding as D
 from . import experiment as X
-from . import metrics, parallel
+from . import machine, metrics, parallel
 from . import vocoder as V
 from .adaptor import parameter_counts
 from .clock import StageClock
@@ -103,7 +102,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         cache=dict(directory=str(cache.cache_dir()),
                    built={kind: n - products_before[kind] for kind, n in cache.count_products(CACHED_KINDS).items()}),
         schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),
-        machine=_machine(), versions=_versions())
+        machine=machine.describe(), versions=_versions())
     write_json(results, out, overwrite)
     return results
 
@@ -224,14 +223,6 @@ def _data_facts(rec) -> dict:
                 trials={split: len(t) for split, t in trials.items()},
                 minutes_per_split={split: round(X.minutes_of(t), 3) for split, t in trials.items()},
                 test_sentences=len({t.stimulus_id for t in trials["test"]}))
-
-
-def _machine() -> dict:
-    from .reproduce import cpu_capability
-
-    return dict(cpu_count=os.cpu_count(), cpu_capability=cpu_capability(), platform=platform.platform(),
-                processor=platform.processor(),
-                omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
 
 
 def _versions() -> dict:

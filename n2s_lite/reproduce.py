@@ -18,6 +18,7 @@ from pathlib import Path
 from . import __version__, profiles
 from .clock import StageClock
 from .errors import N2SError
+from .machine import describe
 from .utils import atomic_path, pick_device, seed_everything
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -168,8 +169,7 @@ def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, stole
     results = {path.stem: _read_json(path) for path in sorted(figures_dir.glob("results_*.json"))}
     manifest = dict(
         profile=profile, seed=seed, commit=git_commit(figures_dir), device=pick_device(),
-        cpu_capability=cpu_capability(), python=platform.python_version(), platform=platform.platform(),
-        packages=package_versions(),
+        machine=describe(), python=platform.python_version(), packages=package_versions(),
         notebook_seconds=dict(sorted(wall_times.items())), notebook_cpu_stolen=dict(sorted(stolen.items())),
         figures=sorted(p.name for p in figures_dir.iterdir() if p.name.startswith("fig")),
         results_table=results.get("results_06", {}).get("results", {}).get("table"),
@@ -210,11 +210,3 @@ def package_versions() -> dict:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
-
-
-def cpu_capability() -> str:
-    """The vector instructions torch's CPU kernels use on this machine ('AVX512', 'AVX2', ...). Kernels for
-    another instruction set sum in another order, so the same seed trains slightly different networks there."""
-    import torch
-
-    return torch.backends.cpu.get_cpu_capability()

@@ -7,7 +7,7 @@ import torch
 from phase2_fakes import fake_recording, tiny_autoencoder
 from script_loading import load_script
 
-from n2s_lite import bench, cache, reproduce
+from n2s_lite import bench, cache, machine
 from n2s_lite import vocoder as V
 from n2s_lite import experiment as X
 from n2s_lite.cli import main
@@ -54,7 +54,7 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     assert r["vocoder"]["parameters"] > 0 and r["vocoder"]["epochs"] >= 1 and "vocoder" in r["stage_seconds"]
     assert {"participant", "autoencoder", "ceilings", "total", "train/transfer"} <= set(r["stage_seconds"])
     assert r["machine"]["cpu_count"] >= 1 and r["versions"]["packages"]["torch"] and r["versions"]["n2s_lite"]
-    assert r["machine"]["cpu_capability"] == reproduce.cpu_capability()
+    assert r["machine"]["cpu_capability"] == machine.cpu_capability() and r["machine"]["fingerprint"]["weights_sha256"]
     assert r["corpora"] == {"pretrain": "asterisk", "stimuli": "asterisk"}
     # phase 2 is timed alone with every thread; every run of the table trained in the profile's workers
     assert r["phase2_alone"]["threads"] == r["machine"]["cpu_count"] and r["phase2_alone"]["train_seconds"] > 0

@@ -134,7 +134,7 @@ def test_reproduce_runs_notebooks_and_writes_the_manifest(tmp_path):
     assert set(manifest["notebook_seconds"]) == {"01_first.ipynb", "06_table.ipynb"}
     assert set(manifest["notebook_cpu_stolen"]) == set(manifest["notebook_seconds"])
     assert manifest["packages"]["n2s-lite"] is not None
-    assert manifest["cpu_capability"] in {"DEFAULT", "VSX", "Z VECTOR", "NO AVX", "AVX2", "AVX512", "SVE256"}
+    assert manifest["machine"]["cpu_capability"] in {"DEFAULT", "VSX", "Z VECTOR", "NO AVX", "AVX2", "AVX512", "SVE256"}
     assert "fig01_line.png" in manifest["figures"]
 
 
