@@ -17,6 +17,7 @@ def test_log_mel_shape_and_frame_clock():
     assert mel.shape == (len(wave) // A.HOP, A.N_MELS) == (123, 80)
     assert mel.dtype == np.float32
     assert mel.min() >= 10 * np.log10(A.MEL_FLOOR) - 1e-4
+    assert A.log_mel(np.zeros(1600, np.float32)).max() == pytest.approx(10 * np.log10(A.MEL_FLOOR))  # silence: floor
 
 
 def test_log_mel_peak_follows_tone_frequency():
@@ -52,11 +53,13 @@ def test_load_audio_resamples_and_mixes_down(tmp_path):
     import soundfile as sf
 
     rate = 44_100
-    stereo = np.stack([np.sin(2 * np.pi * 440 * np.arange(rate) / rate)] * 2, axis=1) * 0.5
-    sf.write(tmp_path / "x.wav", stereo, rate)
+    tone = np.sin(2 * np.pi * 440 * np.arange(rate) / rate)
+    sf.write(tmp_path / "x.wav", np.stack([0.5 * tone, 0.1 * tone], axis=1), rate)  # louder on the left
     wave = A.load_audio(tmp_path / "x.wav")
     assert wave.dtype == np.float32 and wave.ndim == 1
     assert abs(len(wave) - A.SAMPLE_RATE) <= 1
+    assert np.abs(wave[2000:-2000]).max() == pytest.approx(0.3, abs=0.01)  # the mean of the two channels
+    assert abs(np.abs(np.fft.rfft(wave)).argmax() * A.SAMPLE_RATE / len(wave) - 440) <= 2  # still 440 Hz
 
 
 def test_load_audio_decodes_raw_g722_as_the_asterisk_prompts_are_stored(tmp_path):

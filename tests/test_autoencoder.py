@@ -170,7 +170,9 @@ def test_resynthesize_file_resamples_and_never_overwrites(tmp_path):
     with pytest.raises(FileExistsError):
         AE.resynthesize_file(checkpoint, source, target)
     assert target.read_bytes() == written
+    sf.write(source, speechlike(0.5, seed=4, rate=44_100), 44_100)  # other speech, asked to replace the output
     AE.resynthesize_file(checkpoint, source, target, overwrite=True)
+    assert target.read_bytes() != written
 
 
 def test_resynthesize_refuses_too_short_input(tmp_path):
@@ -183,7 +185,9 @@ def test_cli_resynthesize_end_to_end(tmp_path, capsys):
     source, target = tmp_path / "in.flac", tmp_path / "out.wav"
     sf.write(source, speechlike(0.4, seed=2, rate=22_050), 22_050)
     assert cli.main(["resynthesize", "--checkpoint", str(checkpoint), str(source), str(target)]) == 0
-    assert sf.info(target).samplerate == A.SAMPLE_RATE
+    written, rate = sf.read(target, dtype="float32")
+    expected = AE.resynthesize(AE.load(checkpoint), A.load_audio(source))
+    assert rate == A.SAMPLE_RATE and np.allclose(written, expected, atol=1e-4)
     assert cli.main(["resynthesize", "--checkpoint", str(checkpoint), str(source), str(target)]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
 

@@ -80,6 +80,8 @@ def test_split_is_deterministic_disjoint_and_complete():
     corpus = fake_corpus(200)
     parts = {name: corpus.split(name) for name in ("train", "val", "test")}
     assert [u.id for u in corpus.split("train")] == [u.id for u in parts["train"]]
+    # the same parts in every process and on every machine (a hash of the sentence, not Python's salted hash)
+    assert parts["test"].ids[:6] == ("utt0011", "utt0013", "utt0042", "utt0051", "utt0055", "utt0084")
     ids = [set(part.ids) for part in parts.values()]
     assert sum(map(len, ids)) == len(set.union(*ids)) == 200
     for name, fraction in (("train", 0.8), ("val", 0.1), ("test", 0.1)):

@@ -19,10 +19,18 @@ def _trials(n_frames: int, n_trials: int = 3, n_electrodes: int = 4) -> list:
             for i in range(n_trials)]
 
 
-def test_an_epoch_covers_about_the_training_frames_once():
-    sampler = WindowSampler(_trials(400), window=50, batch_size=4, seed=0)  # 1200 frames / 200 per batch
+def test_an_epoch_covers_about_the_training_frames_once_in_aligned_windows():
+    trials = _trials(400)
+    sampler = WindowSampler(trials, window=50, batch_size=4, seed=0)  # 1200 frames / 200 per batch
     batches = list(sampler(0))
     assert len(batches) == 6 and batches[0][0].shape == (4, 50, 4) and batches[0][1].shape == (4, 50, 80)
+    hg_stream = np.concatenate([t.hg for t in trials]).astype(np.float32)  # the trials laid end to end
+    mel_stream = np.concatenate([t.mel for t in trials]).astype(np.float32)
+    for hg, mel in batches:
+        for window_hg, window_mel in zip(hg.numpy(), mel.numpy()):
+            start = int(np.flatnonzero((hg_stream == window_hg[0]).all(axis=1))[0])
+            assert np.array_equal(window_hg, hg_stream[start:start + 50])
+            assert np.array_equal(window_mel, mel_stream[start:start + 50])  # the mel of the same frames
 
 
 def test_fixed_steps_per_epoch_override_the_one_pass_rule():

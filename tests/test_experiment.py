@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from phase2_fakes import fake_recording, tiny_autoencoder, write_tone_corpus
@@ -9,6 +10,7 @@ from n2s_lite import decoding as D
 from n2s_lite import experiment as X
 from n2s_lite import methods, parallel
 from n2s_lite import vocoder as V
+from n2s_lite.autoencoder import reconstruct_mel
 from n2s_lite.train import torch_threads
 
 
@@ -51,11 +53,17 @@ def test_wrong_decoding_is_ranked_below_the_right_one(trials):
     assert table["rank"].gt(0).all() and table["spectrogram_r"].mean() < 0.9
 
 
-def test_ceilings_bound_the_test_set(rec):
-    table = X.ceilings(rec, tiny_autoencoder(), n_iter=4)
+def test_ceilings_bound_the_test_set(rec, trials):
+    ae = tiny_autoencoder()
+    table = X.ceilings(rec, ae, n_iter=4)
     assert set(table["ceiling"]) == {"autoencoder", "griffin_lim"}
     griffin_lim = table[table["ceiling"] == "griffin_lim"]
     assert np.allclose(griffin_lim["spectrogram_r"], 1) and griffin_lim["stoi"].lt(1).all()
+    resynthesis = table[table["ceiling"] == "autoencoder"].drop(columns="ceiling").reset_index(drop=True)
+    test = trials["test"]
+    expected = X.evaluate([reconstruct_mel(ae, t.mel) for t in test], test, rec=rec, n_iter=4)
+    pd.testing.assert_frame_equal(resynthesis, expected)  # the autoencoder's own resynthesis of every test trial
+    assert resynthesis["spectrogram_r"].lt(0.99).all()  # an untrained autoencoder: not the true mel again
 
 
 def test_the_neural_vocoder_scores_the_same_mels_through_its_own_waveforms(rec, trials):

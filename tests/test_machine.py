@@ -25,8 +25,11 @@ def test_cpu_model_reads_the_first_processor_of_cpuinfo(tmp_path):
                                               name="AMD EPYC", cache="1024 KB")
 
 
-def test_cpu_model_without_cpuinfo_falls_back_to_the_platform(tmp_path):
-    assert set(machine.cpu_model(tmp_path / "missing")) == {"name"}
+def test_cpu_model_without_cpuinfo_falls_back_to_the_platform(tmp_path, monkeypatch):
+    monkeypatch.setattr(machine.platform, "processor", lambda: "arm")
+    assert machine.cpu_model(tmp_path / "missing") == dict(name="arm")
+    monkeypatch.setattr(machine.platform, "processor", lambda: "")  # what Linux often says
+    assert machine.cpu_model(tmp_path / "missing") == dict(name=None)
 
 
 def test_fingerprint_is_the_same_for_the_same_seed_and_threads_and_leaves_the_caller_alone():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from n2s_lite import audio as A
-from n2s_lite import neuro
+from n2s_lite import io, neuro
 from n2s_lite.errors import InputError
 from n2s_lite.neuro import broadband, stimulus
 from n2s_lite.neuro.highgamma import high_gamma_reference
@@ -285,9 +285,6 @@ def test_encoding_correlations_separate_responsive_sites(rec):
 
 
 def test_save_and_load_through_the_package_schema(rec, tmp_path):
-    io = pytest.importorskip("n2s_lite.io")
-    if not hasattr(io, "save"):
-        pytest.skip("n2s_lite.io.save is not available yet")
     io.save(rec, tmp_path / "sim.h5")
     back = io.load(tmp_path / "sim.h5")
     np.testing.assert_array_equal(back.high_gamma, rec.high_gamma)

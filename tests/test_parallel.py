@@ -1,6 +1,7 @@
 import os
 
 import pytest
+import torch
 
 from n2s_lite import parallel
 
@@ -34,9 +35,15 @@ def test_worker_errors_reach_the_caller():
         parallel.map_in_workers(__import__("math").sqrt, [4.0, -1.0], jobs=2)
 
 
-def test_threads_and_jobs_are_sane():
+def test_threads_and_jobs_are_sane(monkeypatch):
     assert parallel.threads_per_job(1) == (os.cpu_count() or 1)
     assert parallel.threads_per_job(10 ** 6) == 1
-    assert 1 <= parallel.default_jobs() <= parallel.MAX_JOBS
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    for cores, jobs in ((None, 1), (3, 3), (parallel.MAX_JOBS + 5, parallel.MAX_JOBS)):
+        monkeypatch.setattr(parallel.os, "cpu_count", lambda: cores)
+        assert parallel.default_jobs() == jobs  # one worker per core, at most MAX_JOBS
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert parallel.default_jobs() == 1  # a GPU: one worker
     with pytest.raises(ValueError, match="jobs"):
         parallel.map_in_workers(worker_report, [1], jobs=0)

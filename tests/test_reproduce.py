@@ -1,5 +1,6 @@
 """Tests of the figure machinery: save_figure, notebook helpers, and the papermill runner on tiny notebooks."""
 import json
+from importlib import metadata
 
 import matplotlib
 
@@ -8,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
 
-from n2s_lite import plots, reproduce  # noqa: E402
+from n2s_lite import machine, plots, reproduce  # noqa: E402
 
 
 def write_notebook(path, *cells, parameters="profile = 'smoke'\nseed = 0\nfigures_dir = 'unused'"):
@@ -133,8 +134,9 @@ def test_reproduce_runs_notebooks_and_writes_the_manifest(tmp_path):
     assert manifest["results_table"] == [{"method": "m", "seed": 7}]
     assert set(manifest["notebook_seconds"]) == {"01_first.ipynb", "06_table.ipynb"}
     assert set(manifest["notebook_cpu_stolen"]) == set(manifest["notebook_seconds"])
-    assert manifest["packages"]["n2s-lite"] is not None
-    assert manifest["machine"]["cpu_capability"] in {"DEFAULT", "VSX", "Z VECTOR", "NO AVX", "AVX2", "AVX512", "SVE256"}
+    assert manifest["packages"]["n2s-lite"] == metadata.version("n2s-lite")
+    assert manifest["machine"]["cpu_capability"] == machine.cpu_capability()
+    assert manifest["machine"]["cpu"] == machine.cpu_model() and len(manifest["machine"]["fingerprint"]) == 5
     assert "fig01_line.png" in manifest["figures"]
 
 

@@ -41,7 +41,8 @@ def test_one_validation_run_appends_a_result_line(script, tmp_path, capsys, monk
                         "--out", str(out)]) == 0
     line = json.loads(out.read_text())
     assert line["name"] == "short" and line["method"] == "transfer" and line["epochs"] == 1
-    assert -1 <= line["spectrogram_r"] <= 1 and 0 <= line["estoi"] <= 1 and line["set"] == ["training.max_epochs=1"]
+    assert -1 <= line["spectrogram_r"] <= 1 and -1 <= line["estoi"] <= 1  # correlations: a 1-epoch decoder's may be < 0
+    assert line["set"] == ["training.max_epochs=1"]
     assert line["pretrain_corpus"] == line["stimulus_corpus"] == ["asterisk"]
     printed = capsys.readouterr()
     assert "short (transfer, validation, seeds [0])" in printed.out
@@ -113,6 +114,6 @@ def test_autoencoder_quality_alone_scores_the_changed_autoencoder_and_trains_no_
     line = json.loads(out.read_text())
     assert line["kind"] == "autoencoder_quality" and line["autoencoder_set"] == ["synth_blocks=2"]
     assert autoencoder.PROFILES["variant"]["synth_blocks"] == 2 and line["epochs"] == 1
-    assert line["held_out_utterances"] > 0 and -1 <= line["spectrogram_r"] <= 1 and 0 <= line["synth_estoi"] <= 1
+    assert line["held_out_utterances"] > 0 and -1 <= line["spectrogram_r"] <= 1 and -1 <= line["synth_estoi"] <= 1
     with pytest.raises(SystemExit, match="mlp has no autoencoder"):
         script.main(["x", "--profile", "smoke", "--method", "mlp", "--autoencoder-quality", "--out", str(out)])

@@ -34,9 +34,12 @@ def test_shapes_and_waveform_length(waves):
     out = model(torch.from_numpy(mel)[None])
     assert out.shape == (1, len(mel), V.N_LINEAR)
     magnitude = V.linear_magnitude(model, mel)
-    assert magnitude.shape == (V.N_LINEAR, len(mel) + 1) and (magnitude > 0).all()
+    assert magnitude.shape == (V.N_LINEAR, len(mel) + 1)
+    with torch.no_grad():  # the model's dB power of every frame, the closing frame included, as an amplitude
+        power_db = model(torch.from_numpy(A.with_closing_frame(mel))[None])[0].double().numpy()
+    np.testing.assert_allclose(magnitude, 10 ** (power_db.T / 20), rtol=1e-6)
     wave = V.vocode(model, mel, n_iter=2)
-    assert wave.shape == (len(mel) * A.HOP,) and wave.dtype == np.float32 and np.abs(wave).max() <= 1.0
+    assert wave.shape == (len(mel) * A.HOP,) and wave.dtype == np.float32 and 0 < np.abs(wave).max() <= 1.0
 
 
 def test_bad_mel_is_refused():
@@ -71,6 +74,7 @@ def test_speech_pairs_are_aligned_and_empty_utterances_dropped(waves):
     assert len(pairs) == len(waves)
     for (mel, linear), wave in zip(pairs, waves):
         assert mel.shape == (A.n_frames(len(wave)), A.N_MELS) and linear.shape == (len(mel), V.N_LINEAR)
+        assert np.array_equal(mel, A.log_mel(wave)) and np.array_equal(linear, V.linear_power_db(wave))
 
 
 def test_training_batches_pad_short_utterances_with_each_features_silence(monkeypatch):
