@@ -3,7 +3,8 @@
 The same code and seed train bitwise the same networks only where the CPU kernels sum in the same order.
 Torch's `cpu_capability` names the instruction set its kernels use; `cpu_model` the processor; and
 `training_fingerprint` trains the standard autoencoder for a few seeded steps and hashes the weights, which
-differ wherever the summation order does. `n2s bench` and `figures/MANIFEST.json` record all three
+differ where the kernels sum in another order (two hosts of one hash have still trained different networks in
+full runs, at different speeds: docs/timing.md). `n2s bench` and `figures/MANIFEST.json` record all three
 (`describe`), and `scripts/training_fingerprint.py` prints them.
 """
 from __future__ import annotations

@@ -53,3 +53,4 @@ def test_describe_names_kernels_processor_and_fingerprint():
     assert described["cpu_capability"] == machine.cpu_capability()
     assert described["cpu"] == machine.cpu_model()
     assert described["fingerprint"]["threads"] == 2 and described["fingerprint"]["steps"] == 30
+    assert described["fingerprint"]["weights_sha256"] == machine.training_fingerprint()["weights_sha256"]
