@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from phase2_fakes import fake_splits, tiny_autoencoder
+from weight_checks import same_weights
 
 from n2s_lite import adaptor
 from n2s_lite import decoding as D
@@ -123,8 +124,7 @@ def test_scratch_ablation_trains_a_fresh_decoder_of_the_same_architecture(splits
     counts = adaptor.parameter_counts(decoder)
     assert decoder.name == "scratch" and not counts["decoder_pretrained"]
     assert counts["trained"] == counts["adaptor"] + counts["decoder"]
-    fresh = decoder.network.autoencoder.decoder.state_dict()
-    assert not all(torch.equal(v, fresh[k]) for k, v in ae.decoder.state_dict().items())
+    assert not same_weights(decoder.network.autoencoder.decoder, ae.decoder)
 
 
 def test_fine_tuning_starts_from_phase_one_and_trains_the_decoder_too(splits, tmp_path):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+from weight_checks import same_weights
 
 from n2s_lite import audio as A
 from n2s_lite import autoencoder as AE
@@ -143,7 +144,7 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, mels):
     resumed = AE.build(settings, seed=5)  # different initial weights: all must come from the checkpoint
     history = AE.fit_autoencoder(resumed, mels, mels[:1], settings, checkpoint=checkpoint, progress=False)
     assert [h["epoch"] for h in history] == [0, 1, 2]
-    assert all(torch.equal(v, resumed.state_dict()[k]) for k, v in straight.state_dict().items())
+    assert same_weights(resumed, straight)
 
 
 def test_freeze_decoder_leaves_no_decoder_gradients(mels):
@@ -246,9 +247,7 @@ def test_pretrained_is_cached_by_configuration(monkeypatch, tmp_path):
     monkeypatch.setitem(AE.PROFILES, "smoke-changed", dict(AE.PROFILES["smoke"], lr=AE.PROFILES["smoke"]["lr"] / 2))
     changed = AE.pretrained("smoke-changed", progress=False)
     assert threads_while_pretraining == [3, 3]  # every core, whoever asked; only changed settings train again
-    assert all(torch.equal(v, second.state_dict()[k]) and torch.equal(v, renamed.state_dict()[k])
-               for k, v in first.state_dict().items())
-    assert not all(torch.equal(v, changed.state_dict()[k]) for k, v in first.state_dict().items())
+    assert same_weights(first, second) and same_weights(first, renamed) and not same_weights(first, changed)
     assert not list(tmp_path.rglob("*.resume.pt"))
 
 
@@ -259,7 +258,7 @@ def test_cli_train_autoencoder_writes_the_cached_checkpoint_that_resynthesize_ta
     checkpoint = tmp_path / "ae.pt"
     assert cli.main(["train-autoencoder", "--out", str(checkpoint)]) == 0
     cached = AE.pretrained("smoke", progress=False)
-    assert all(torch.equal(v, AE.load(checkpoint).state_dict()[k]) for k, v in cached.state_dict().items())
+    assert same_weights(AE.load(checkpoint), cached)
     written = checkpoint.read_bytes()
     assert cli.main(["train-autoencoder", "--out", str(checkpoint)]) == 2 and checkpoint.read_bytes() == written
     assert "pass --overwrite" in capsys.readouterr().err

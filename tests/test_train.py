@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from weight_checks import same_weights
 
 from n2s_lite import cache
 from n2s_lite.train import TrainConfig, compute_context, fit, learning_rate, load_payload, save_model, torch_threads
@@ -55,8 +56,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path):
     straight, reference = _run(6)
     assert [h["epoch"] for h in history] == list(range(6))
     assert np.allclose([h["val_loss"] for h in history], [h["val_loss"] for h in reference])
-    for a, b in zip(resumed.state_dict().values(), straight.state_dict().values()):
-        assert torch.equal(a, b)
+    assert same_weights(resumed, straight)
 
 
 def test_cosine_schedule_decays_from_lr_towards_zero():
@@ -76,8 +76,7 @@ def test_a_cosine_run_interrupted_mid_schedule_resumes_to_the_same_weights(tmp_p
     resumed, history = _run(6, checkpoint=checkpoint, schedule="cosine")
     straight, reference = _run(6, schedule="cosine")
     assert [h["val_loss"] for h in history] == [h["val_loss"] for h in reference]
-    for a, b in zip(resumed.state_dict().values(), straight.state_dict().values()):
-        assert torch.equal(a, b)
+    assert same_weights(resumed, straight)
 
 
 def test_saved_model_loads_with_weights_only(tmp_path):
@@ -110,7 +109,7 @@ def test_load_model_rebuilds_and_refuses_an_unexpected_field(tmp_path):
                       mel={"n_mels": 80}, history=[{"epoch": 0}])
     loaded = load_model(path, "toy", "toy.save", torch.nn.Linear, mel={"n_mels": 80})
     assert not loaded.training and loaded.history == [{"epoch": 0}]
-    assert all(torch.equal(v, loaded.state_dict()[k]) for k, v in model.state_dict().items())
+    assert same_weights(loaded, model)
     with pytest.raises(InputError, match="mel"):
         load_model(path, "toy", "toy.save", torch.nn.Linear, mel={"n_mels": 64})
     with pytest.raises(InputError, match="kind"):
@@ -144,7 +143,7 @@ def test_trained_once_trains_on_every_core_once_and_leaves_no_resume_file(monkey
     assert [resume for _, resume in calls] == [cache.resume_path("toy", {"size": n, "compute": compute_context(threads=3)}, ())
                                                for n in (2, 3)]
     assert all(resume.parent == tmp_path / "toy" for _, resume in calls)
-    assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
+    assert same_weights(first, second)
     assert not torch.equal(first.weight, other.weight) and first.history == [{"epoch": 0}]
     assert not list(tmp_path.rglob(f"*{cache.RESUME_SUFFIX}"))
 

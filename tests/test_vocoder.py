@@ -6,6 +6,7 @@ import pytest
 import soundfile as sf
 import torch
 from test_autoencoder import TINY_SETTINGS, speechlike, synthetic_corpus, tiny_model
+from weight_checks import same_weights
 
 from n2s_lite import audio as A
 from n2s_lite import autoencoder as AE
@@ -94,7 +95,7 @@ def test_training_lowers_the_loss_and_same_seed_same_numbers(monkeypatch):
     model, history = V.train_vocoder(synthetic_corpus(), "smoke", seed=3, progress=False)
     assert history[-1]["val_loss"] < history[0]["val_loss"] and not model.training
     again, _ = V.train_vocoder(synthetic_corpus(), "smoke", seed=3, progress=False)
-    assert all(torch.equal(v, again.state_dict()[k]) for k, v in model.state_dict().items())
+    assert same_weights(again, model)
 
 
 def test_training_sees_only_the_pretraining_train_and_val_splits(monkeypatch):
@@ -120,7 +121,7 @@ def test_resume_after_interruption_matches_uninterrupted_run(monkeypatch, tmp_pa
     monkeypatch.setitem(V.PROFILES, "smoke", TINY)
     resumed, history = V.train_vocoder(synthetic_corpus(), "smoke", checkpoint=checkpoint, progress=False)
     assert len(history) == TINY["max_epochs"]
-    assert all(torch.equal(v, resumed.state_dict()[k]) for k, v in whole.state_dict().items())
+    assert same_weights(resumed, whole)
 
 
 def test_save_load_round_trip_and_other_checkpoints_refused(tmp_path, waves):
@@ -146,9 +147,7 @@ def test_pretrained_serves_what_train_vocoder_trains_and_trains_it_once(monkeypa
         again = V.pretrained("smoke", progress=False)
         monkeypatch.setitem(V.PROFILES, "smoke-renamed", dict(V.PROFILES["smoke"]))
         renamed = V.pretrained("smoke-renamed", progress=False)  # the same settings under another name
-    assert all(torch.equal(v, renamed.state_dict()[k]) for k, v in direct.state_dict().items())
-    assert all(torch.equal(v, cached.state_dict()[k]) and torch.equal(v, again.state_dict()[k])
-               for k, v in direct.state_dict().items())
+    assert same_weights(renamed, direct) and same_weights(cached, direct) and same_weights(again, direct)
     assert [h["epoch"] for h in again.history] == [h["epoch"] for h in history]
 
 
