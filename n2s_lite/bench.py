@@ -11,7 +11,7 @@ corpora of phase 1 and of the stimuli; wall time per stage and the share of the 
 hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many products of each
 kind the run made in the cache (`cache.built`: a product it did not make was loaded, so its stage time is
 a load time and a loaded network's training seconds are those of the run that trained it); the schedule;
-the machine and the versions.
+the machine and the versions; and the verdict on each of the targets (`targets.judge`).
 
 Schedule. The participant, phase 1, the neural vocoder, the ceilings and a timing run of phase 2 (the
 first seed of "transfer", trained by itself with every CPU thread: `phase2_alone`) run one after the
@@ -35,13 +35,13 @@ import numpy as np
 from . import __version__, cache
 from . import decoding as D
 from . import experiment as X
-from . import machine, metrics, parallel
+from . import machine, metrics, parallel, targets
 from . import vocoder as V
 from .adaptor import parameter_counts
 from .clock import StageClock
+from .targets import MARGIN_METRICS
 from .utils import atomic_path, refuse_to_replace
 
-MARGIN_METRICS = ("spectrogram_r", "estoi")
 DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: trained once, reused
 CACHED_KINDS = ("participant", "autoencoder", "vocoder", "decoder")  # products of a bench that the cache keeps
 # methods by training time per seed in the standard bench (scratch 125 s ... ridge 6 s), for scheduling
@@ -103,6 +103,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
                    built={kind: n - products_before[kind] for kind, n in cache.count_products(CACHED_KINDS).items()}),
         schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),
         machine=machine.describe(), versions=_versions())
+    results["targets"] = targets.judge(results)
     write_json(results, out, overwrite)
     return results
 

@@ -5,7 +5,11 @@
 import json
 import sys
 
+from n2s_lite import targets
+
 COLUMNS = ("spectrogram_r", "flattened_r", "stoi", "estoi", "mcd_db", "top1", "top5")
+TARGET_FORMATS = dict(resynthesis=("{:.3f}", "{:.3f}"), margin=("{:+.3f}", "{:.3f}"),  # (measured, threshold)
+                      seconds=("{:.0f} s", "{:.0f} s"))
 
 
 def cell(stats: dict) -> str:
@@ -43,6 +47,7 @@ def main(path: str) -> None:
         mark = lambda m: "yes" if m["exceeds_spread"] else "no"
         print(f"| {name} | {r['margin']:+.3f} ({r['spread']:.3f}, exceeds: {mark(r)}) | "
               f"{e['margin']:+.3f} ({e['spread']:.3f}, exceeds: {mark(e)}) |")
+    targets_table(bench)
     quality = bench["autoencoder_resynthesis"]
     print(f"\nPhase-1 autoencoder on held-out real speech ({quality['estoi']['n']} asterisk utterances never seen in "
           f"pre-training): mel spectrogram r {cell(quality['spectrogram_r'])}, ESTOI after Griffin-Lim "
@@ -60,6 +65,21 @@ def main(path: str) -> None:
         print("Products this run made in the cache: " + ", ".join(f"{kind} {n}" for kind, n in made.items())
               + "; anything else it loaded from the cache, so those stage times are load times and a loaded"
               " network's training s is that of the run that trained it.")
+
+
+def targets_table(bench: dict) -> None:
+    """Each target, what the bench measured and whether it is met (`n2s_lite.targets`, judged again here so
+    that a JSON written before the bench recorded its verdicts gets one too)."""
+    print("\nTargets (`n2s_lite.targets`; as stated: standard profile, 2 CPU cores, 3 or more seeds, a cold cache for "
+          "the times):\n")
+    print("| target | measured | threshold | met | as stated |")
+    print("|---|---|---|---|---|")
+    for row in targets.judge(bench):
+        measured, threshold = ("" if value is None else form.format(value)
+                               for value, form in zip((row["measured"], row["threshold"]), TARGET_FORMATS[row["kind"]]))
+        met = {True: "yes", False: "**no**", None: "not measured"}[row["met"]]
+        print(f"| {row['target']} | {measured} | {threshold} | {met} | "
+              f"{'yes' if row['as_stated'] else 'no'} |")
 
 
 def neural_vocoder_table(bench: dict) -> None:

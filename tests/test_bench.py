@@ -7,7 +7,7 @@ import torch
 from phase2_fakes import fake_recording, tiny_autoencoder
 from script_loading import load_script
 
-from n2s_lite import bench, cache, machine
+from n2s_lite import bench, cache, machine, targets
 from n2s_lite import vocoder as V
 from n2s_lite import experiment as X
 from n2s_lite.cli import main
@@ -54,7 +54,8 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     assert r["vocoder"]["parameters"] > 0 and r["vocoder"]["epochs"] >= 1 and "vocoder" in r["stage_seconds"]
     assert {"participant", "autoencoder", "ceilings", "total", "train/transfer"} <= set(r["stage_seconds"])
     assert r["machine"]["cpu_count"] >= 1 and r["versions"]["packages"]["torch"] and r["versions"]["n2s_lite"]
-    assert r["machine"]["cpu_capability"] == machine.cpu_capability() and r["machine"]["fingerprint"]["weights_sha256"]
+    assert r["machine"]["cpu_capability"] == machine.cpu_capability()
+    assert r["targets"] == targets.judge(r) and not any(row["as_stated"] for row in r["targets"])  # not standard and r["machine"]["fingerprint"]["weights_sha256"]
     assert r["corpora"] == {"pretrain": "asterisk", "stimuli": "asterisk"}
     # phase 2 is timed alone with every thread; every run of the table trained in the profile's workers
     assert r["phase2_alone"]["threads"] == r["machine"]["cpu_count"] and r["phase2_alone"]["train_seconds"] > 0
@@ -191,6 +192,7 @@ def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, t
     assert f"Products this run made in the cache: participant {built['participant']}, " in out
     assert "| ceiling: neural_vocoder | | 1.000 |" in out and "| transfer | " in out.split("Neural vocoder (")[1]
     assert "On held-out real speech, ESTOI through the neural vocoder: autoencoder resynthesis " in out
+    assert "| transfer beats scratch on estoi by more than the seed spread | " in out  # the targets table
     if smoke_results["stage_cpu_stolen"]["total"] is not None:
         assert "the hypervisor gave to other virtual machines (steal): " in out and " phase2_alone " in out
     # a JSON of a bench before b65529d: seed 0 of transfer trained alone, no timing run, no cache counts
@@ -203,6 +205,7 @@ def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, t
     out = capsys.readouterr().out
     assert f"transfer seed {smoke_results['seeds'][0]} trained alone on every core, every other run" in out
     assert "Phase 2 alone" not in out and "Products this run made" not in out and "(steal)" not in out
+    assert "| phase 2 alone trains in under 120 s |  | 120 s | not measured | no |" in out
     assert "neural" not in out
 
 
