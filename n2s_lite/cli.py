@@ -77,11 +77,13 @@ def _train_vocoder(args) -> int:
 
 
 def _bench(args) -> int:
+    from . import targets
     from .bench import run_bench
 
-    run_bench(profile=args.profile, out=args.out, seeds=args.seeds, jobs=args.jobs,
-              pretrain_corpus=args.pretrain_corpus, stimulus_corpus=args.stimulus_corpus, overwrite=args.overwrite)
-    print(f"wrote {args.out}")
+    results = run_bench(profile=args.profile, out=args.out, seeds=args.seeds, jobs=args.jobs,
+                        pretrain_corpus=args.pretrain_corpus, stimulus_corpus=args.stimulus_corpus,
+                        overwrite=args.overwrite)
+    print(f"wrote {args.out}\n\nTargets (as stated: {targets.CONDITIONS}):\n\n{targets.markdown(results['targets'])}")
     return 0
 
 

@@ -17,6 +17,9 @@ BENCH_SECONDS_BELOW = 30 * 60.0
 MIN_SEEDS = 3
 PROFILE, CPU_COUNT = "standard", 2
 COLD_KINDS = ("participant", "autoencoder", "vocoder", "decoder")
+FORMATS = dict(resynthesis=("{:.3f}", "{:.3f}"), margin=("{:+.3f}", "{:.3f}"),  # (measured, threshold) by kind
+               seconds=("{:.0f} s", "{:.0f} s"))
+CONDITIONS = "standard profile, 2 CPU cores, 3 or more seeds, a cold cache for the times"
 
 
 def judge(results: dict) -> list[dict]:
@@ -49,6 +52,17 @@ def judge(results: dict) -> list[dict]:
     rows.append(_row(f"the whole bench runs in under {BENCH_SECONDS_BELOW / 60:.0f} min", "seconds", total,
                      BENCH_SECONDS_BELOW, total < BENCH_SECONDS_BELOW, timed))
     return rows
+
+
+def markdown(rows: list[dict]) -> str:
+    """`judge`'s rows as a markdown table: target, measured, threshold, met, as stated."""
+    lines = ["| target | measured | threshold | met | as stated |", "|---|---|---|---|---|"]
+    for row in rows:
+        measured, threshold = ("" if value is None else form.format(value)
+                               for value, form in zip((row["measured"], row["threshold"]), FORMATS[row["kind"]]))
+        met = {True: "yes", False: "**no**", None: "not measured"}[row["met"]]
+        lines.append(f"| {row['target']} | {measured} | {threshold} | {met} | {'yes' if row['as_stated'] else 'no'} |")
+    return "\n".join(lines)
 
 
 def _cold(results: dict) -> bool:

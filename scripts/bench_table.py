@@ -8,8 +8,6 @@ import sys
 from n2s_lite import targets
 
 COLUMNS = ("spectrogram_r", "flattened_r", "stoi", "estoi", "mcd_db", "top1", "top5")
-TARGET_FORMATS = dict(resynthesis=("{:.3f}", "{:.3f}"), margin=("{:+.3f}", "{:.3f}"),  # (measured, threshold)
-                      seconds=("{:.0f} s", "{:.0f} s"))
 
 
 def cell(stats: dict) -> str:
@@ -70,16 +68,8 @@ def main(path: str) -> None:
 def targets_table(bench: dict) -> None:
     """Each target, what the bench measured and whether it is met (`n2s_lite.targets`, judged again here so
     that a JSON written before the bench recorded its verdicts gets one too)."""
-    print("\nTargets (`n2s_lite.targets`; as stated: standard profile, 2 CPU cores, 3 or more seeds, a cold cache for "
-          "the times):\n")
-    print("| target | measured | threshold | met | as stated |")
-    print("|---|---|---|---|---|")
-    for row in targets.judge(bench):
-        measured, threshold = ("" if value is None else form.format(value)
-                               for value, form in zip((row["measured"], row["threshold"]), TARGET_FORMATS[row["kind"]]))
-        met = {True: "yes", False: "**no**", None: "not measured"}[row["met"]]
-        print(f"| {row['target']} | {measured} | {threshold} | {met} | "
-              f"{'yes' if row['as_stated'] else 'no'} |")
+    print(f"\nTargets (`n2s_lite.targets`; as stated: {targets.CONDITIONS}):\n")
+    print(targets.markdown(targets.judge(bench)))
 
 
 def neural_vocoder_table(bench: dict) -> None:

@@ -1,7 +1,7 @@
 """n2s_lite.targets: each target's verdict from a bench's results, and when it holds as stated."""
 import pytest
 
-from n2s_lite import targets
+from n2s_lite import bench, cli, targets
 
 
 def _margin(margin: float, spread: float) -> dict:
@@ -63,3 +63,21 @@ def test_what_the_bench_did_not_measure_has_no_verdict():
     missing = rows["transfer beats mlp on estoi by more than the seed spread"]
     assert missing["met"] is None and missing["measured"] is None
     assert rows["phase 2 alone trains in under 120 s"]["met"] is None
+
+
+def test_the_table_shows_each_kind_in_its_unit_and_blanks_what_was_not_measured():
+    table = targets.markdown(targets.judge(results(phase2_alone=None))).splitlines()
+    assert table[0] == "| target | measured | threshold | met | as stated |" and len(table) == 2 + 12
+    assert "| autoencoder resynthesis estoi >= 0.80 | 0.886 | 0.800 | yes | yes |" in table
+    assert "| transfer beats mlp on spectrogram_r by more than the seed spread | -0.017 | 0.009 | **no** | yes |" in table
+    assert "| phase 2 alone trains in under 120 s |  | 120 s | not measured | yes |" in table
+    assert "| the whole bench runs in under 30 min | 2236 s | 1800 s | **no** | yes |" in table
+
+
+def test_n2s_bench_prints_the_verdicts_after_writing_the_results(monkeypatch, capsys, tmp_path):
+    judged = dict(results(), targets=targets.judge(results()))
+    monkeypatch.setattr(bench, "run_bench", lambda **options: judged)
+    assert cli.main(["bench", "--out", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    assert f"Targets (as stated: {targets.CONDITIONS}):" in out
+    assert "| phase 2 alone trains in under 120 s | 137 s | 120 s | **no** | yes |" in out
