@@ -10,7 +10,8 @@ ceilings' true mels and the autoencoder's resynthesis) beside Griffin-Lim, the c
 corpora of phase 1 and of the stimuli; wall time per stage and the share of the machine's CPU time a
 hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many products of each
 kind the run made in the cache (`cache.built`: a product it did not make was loaded, so its stage time is
-a load time and a loaded network's training seconds are those of the run that trained it); the schedule;
+a load time and a loaded network's training seconds are those of the run that trained it) and whether the
+cache held none of them at the start (`cache.empty_at_start`: a cold run); the schedule;
 the machine and the versions; and the verdict on each of the targets (`targets.judge`).
 
 Schedule. The participant, phase 1, the neural vocoder, the ceilings and a timing run of phase 2 (the
@@ -99,7 +100,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         autoencoder_resynthesis=X.summary(quality, X.QUALITY_COLUMNS),
         vocoder=dict(parameters=D.n_parameters(inverter), epochs=len(inverter.history)),
         stage_seconds=clock.seconds, stage_cpu_stolen=clock.stolen(), phase2_alone=phase2_alone,
-        cache=dict(directory=str(cache.cache_dir()),
+        cache=dict(directory=str(cache.cache_dir()), empty_at_start=not any(products_before.values()),
                    built={kind: n - products_before[kind] for kind, n in cache.count_products(CACHED_KINDS).items()}),
         schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),
         machine=machine.describe(), versions=_versions())

@@ -17,7 +17,9 @@ from pathlib import Path
 
 CPUINFO = Path("/proc/cpuinfo")
 CPUINFO_FIELDS = {"vendor_id": "vendor", "cpu family": "family", "model": "model", "stepping": "stepping",
-                  "model name": "name", "cache size": "cache"}
+                  "model name": "name", "cache size": "cache",  # x86
+                  "CPU implementer": "implementer", "CPU part": "part", "CPU variant": "variant",  # ARM
+                  "CPU revision": "revision"}
 
 
 def describe() -> dict:
@@ -37,25 +39,27 @@ def cpu_capability() -> str:
 
 
 def cpu_model(cpuinfo: Path = CPUINFO) -> dict:
-    """Which processor this is: {vendor, family, model, stepping, name, cache} of the first CPU in Linux's
-    /proc/cpuinfo (`cache` is its 'cache size' line, e.g. '1024 KB'), or {name: platform.processor()} where that
-    file is missing. `cpu_capability` names only the instruction set: two hosts that both report AVX512 have
+    """Which processor this is, from the first CPU in Linux's /proc/cpuinfo: on x86 {vendor, family, model,
+    stepping, name, cache} (`cache` is its 'cache size' line, e.g. '1024 KB'), on ARM {implementer, part,
+    variant, revision}; {name: platform.processor() or platform.machine()} where the file is missing or names
+    none of these. `cpu_capability` names only the instruction set: two hosts that both report AVX512 have
     trained different networks from one seed (docs/timing.md), so the records of a run keep the processor too."""
     try:
-        text = Path(cpuinfo).read_text()
+        first_cpu = Path(cpuinfo).read_text().split("\n\n", 1)[0]
     except OSError:
-        return dict(name=platform.processor() or None)
-    first_cpu = text.split("\n\n", 1)[0]
+        first_cpu = ""
     fields = {key.strip(): value.strip() for key, _, value in
               (line.partition(":") for line in first_cpu.splitlines())}
-    return {ours: fields[theirs] for theirs, ours in CPUINFO_FIELDS.items() if theirs in fields}
+    found = {ours: fields[theirs] for theirs, ours in CPUINFO_FIELDS.items() if theirs in fields}
+    return found or dict(name=platform.processor() or platform.machine() or None)
 
 
 def training_fingerprint(steps: int = 30, threads: int = 2, seed: int = 0) -> dict:
     """{threads, steps, loss, weights_sha256, seconds} of a short seeded training run: the standard profile's
     autoencoder, Adam at 1e-3 on one random (8, 200, 80) dB-like log-mel batch, on `threads` torch threads.
-    The same hash means the same summation order; `seconds` (wall time of the steps) tells a fast host from a
-    slow one. The caller's thread count and torch random state are left as they were."""
+    Another hash means another summation order; the same hash does not promise the same full trainings
+    (docs/timing.md). `seconds` is the wall time of the steps, a rough speed of the host. The caller's thread
+    count and torch random state are left as they were."""
     import torch
 
     from . import audio as A

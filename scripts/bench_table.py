@@ -66,8 +66,8 @@ def main(path: str) -> None:
 
 
 def targets_table(bench: dict) -> None:
-    """Each target, what the bench measured and whether it is met (`n2s_lite.targets`, judged again here so
-    that a JSON written before the bench recorded its verdicts gets one too)."""
+    """Each target, what the bench measured and whether it is met: `n2s_lite.targets` judges the JSON again, so
+    that one written before the bench recorded its verdicts gets them too, under the targets of this version."""
     print(f"\nTargets (`n2s_lite.targets`; as stated: {targets.CONDITIONS}):\n")
     print(targets.markdown(targets.judge(bench)))
 

@@ -25,11 +25,23 @@ def test_cpu_model_reads_the_first_processor_of_cpuinfo(tmp_path):
                                               name="AMD EPYC", cache="1024 KB")
 
 
-def test_cpu_model_without_cpuinfo_falls_back_to_the_platform(tmp_path, monkeypatch):
+def test_cpu_model_reads_an_arm_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd\nCPU implementer\t: 0x41\n"
+                       "CPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: 0xd08\nCPU revision\t: 3\n\n"
+                       "processor\t: 1\nCPU part\t: 0xd03\n")
+    assert machine.cpu_model(cpuinfo) == dict(implementer="0x41", part="0xd08", variant="0x0", revision="3")
+
+
+def test_cpu_model_without_a_readable_cpuinfo_falls_back_to_the_platform(tmp_path, monkeypatch):
     monkeypatch.setattr(machine.platform, "processor", lambda: "arm")
     assert machine.cpu_model(tmp_path / "missing") == dict(name="arm")
+    unknown = tmp_path / "cpuinfo"
+    unknown.write_text("processor\t: 0\nisa\t: rv64imafdc\n")  # a RISC-V machine: none of the known fields
+    assert machine.cpu_model(unknown) == dict(name="arm")
     monkeypatch.setattr(machine.platform, "processor", lambda: "")  # what Linux often says
-    assert machine.cpu_model(tmp_path / "missing") == dict(name=None)
+    monkeypatch.setattr(machine.platform, "machine", lambda: "riscv64")
+    assert machine.cpu_model(unknown) == dict(name="riscv64")
 
 
 def test_fingerprint_is_the_same_for_the_same_seed_and_threads_and_leaves_the_caller_alone():
