@@ -1,5 +1,6 @@
 """pyproject.toml, constraints.txt, environment.yml and binder/ describe the same dependencies."""
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -77,3 +78,32 @@ def test_build_backend_is_pinned_and_reads_the_spdx_license():
     pins = _pins([backend])
     assert list(pins) == ["setuptools"] and tuple(int(x) for x in pins["setuptools"].split(".")[:2]) >= (77, 0)
     assert isinstance(pyproject["project"]["license"], str)
+
+
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def _torch_index(tmp_path, env: dict, gpu: bool) -> str:
+    """What run.sh's torch_index prints with `env` set and PATH holding an nvidia-smi that finds a GPU or not."""
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text(f"#!/bin/sh\n{'echo GPU 0: fake' if gpu else 'echo NVIDIA-SMI has failed >&2; exit 9'}\n")
+    fake.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", **env}
+    done = subprocess.run(["bash", "-c", f"source '{ROOT / 'run.sh'}' && torch_index"], env=env,
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_run_script_takes_the_cpu_build_of_torch_unless_a_gpu_is_found(tmp_path):
+    assert _torch_index(tmp_path, {}, gpu=False) == CPU_INDEX
+    assert _torch_index(tmp_path, {}, gpu=True) == ""                       # PyPI's CUDA build
+    assert _torch_index(tmp_path, {"N2S_TORCH_INDEX": "https://example.org/cu128"}, gpu=False) \
+        == "https://example.org/cu128"
+    assert _torch_index(tmp_path, {"N2S_TORCH_INDEX": ""}, gpu=False) == ""
+
+
+def test_binder_and_conda_take_torch_from_the_cpu_index_as_the_run_script_does():
+    """A Binder image has no GPU; without the index pip would install PyPI's CUDA build of torch."""
+    assert f'echo "{CPU_INDEX}"' in (ROOT / "run.sh").read_text()
+    assert f"--extra-index-url {CPU_INDEX}" in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+    assert f"--extra-index-url {CPU_INDEX}" in _environment_pip_lines()[0]
