@@ -20,7 +20,8 @@ MIN_SEEDS = 3
 PROFILE, CPU_COUNT = "standard", 2
 CONDITIONS = (f"{PROFILE} profile, {CPU_COUNT} CPU cores, the default corpora, {MIN_SEEDS} or more seeds for the "
               "margins, and for the times a cold run of every method on the profile's seeds")
-HEADING = f"Targets (`n2s_lite.targets`; as stated: {CONDITIONS}):"  # above `markdown`'s table
+HEADING = (f"Targets (`n2s_lite.targets`; as stated: {CONDITIONS}). A margin is transfer's across-seed mean "
+           "minus the baseline's; its threshold, the larger of their across-seed standard deviations:")  # above the table
 FORMATS = dict(resynthesis=("{:.3f}", "{:.3f}"), margin=("{:+.3f}", "{:.3f}"),  # (measured, threshold) by kind
                seconds=("{:.0f} s", "{:.0f} s"), minutes=("{:.1f} min", "{:.0f} min"))
 

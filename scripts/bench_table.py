@@ -37,14 +37,6 @@ def main(path: str) -> None:
         print(f"Phase 2 alone (transfer seed {bench['seeds'][0]} trained again by itself on {alone['threads']} threads, "
               f"the time target's run; not in the table): {alone['train_seconds']:.0f} s, {alone['epochs']} epochs, "
               f"spectrogram_r {alone['means']['spectrogram_r']:.3f}, ESTOI {alone['means']['estoi']:.3f}.")
-    print("\nMargins of `transfer` (difference of across-seed means; spread = larger across-seed std):\n")
-    print("| vs | spectrogram_r margin (spread) | ESTOI margin (spread) |")
-    print("|---|---|---|")
-    for name, margin in bench["margins"].items():
-        r, e = margin["spectrogram_r"], margin["estoi"]
-        mark = lambda m: "yes" if m["exceeds_spread"] else "no"
-        print(f"| {name} | {r['margin']:+.3f} ({r['spread']:.3f}, exceeds: {mark(r)}) | "
-              f"{e['margin']:+.3f} ({e['spread']:.3f}, exceeds: {mark(e)}) |")
     targets_table(bench)
     quality = bench["autoencoder_resynthesis"]
     print(f"\nPhase-1 autoencoder on held-out real speech ({quality['estoi']['n']} asterisk utterances never seen in "

@@ -109,8 +109,7 @@ def test_phase_two_keeps_the_pretrained_decoder_and_lowers_the_loss(splits):
     ae = tiny_autoencoder()
     before = {k: v.clone() for k, v in ae.decoder.state_dict().items()}
     decoder = adaptor.train_adaptor(ae, splits["train"], splits["val"], SETTINGS, seed=0, **SIZE)
-    trained_decoder = decoder.network.autoencoder.decoder.state_dict()
-    assert all(torch.equal(before[k], trained_decoder[k]) for k in before)
+    assert same_weights(before, decoder.network.autoencoder.decoder)
     assert decoder.history[-1]["train_loss"] < decoder.history[0]["train_loss"]
     counts = adaptor.parameter_counts(decoder)
     assert counts["trained"] == counts["adaptor"] == decoder.n_parameters and counts["decoder_pretrained"]

@@ -83,7 +83,7 @@ def test_same_seed_same_numbers(mels):
 
     (loss_a, state_a), (loss_b, state_b), (loss_c, _) = run(0), run(0), run(1)
     assert loss_a == loss_b
-    assert all(torch.equal(state_a[k], state_b[k]) for k in state_a)
+    assert same_weights(state_a, state_b)
     assert loss_a != loss_c
 
 

@@ -84,8 +84,7 @@ def test_saved_model_loads_with_weights_only(tmp_path):
     path = save_model(tmp_path / "m.pt", model, config={"hidden": 8})
     payload = load_payload(path)
     assert payload["config"] == {"hidden": 8}
-    assert set(payload["state_dict"]) == set(model.state_dict())
-    assert all(torch.equal(payload["state_dict"][name], weights) for name, weights in model.state_dict().items())
+    assert same_weights(payload["state_dict"], model)
 
 
 def test_torch_threads_sets_the_count_for_the_block_and_restores_it():
