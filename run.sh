@@ -53,12 +53,14 @@ setup_venv() {
     python -m pip install -q --upgrade pip
     # torch first, at the version constraints.txt pins, from torch_index (PyPI's Linux wheels are CUDA
     # builds of several GB; the CPU index's are a few hundred MB). pip ranks 2.13.0+cpu above 2.13.0.
+    # Only torch looks at that index: its dependencies come with the package's, from the usual indexes.
     local index
     index=$(torch_index)
     echo "run.sh: installing torch from ${index:-the configured package indexes}"
-    python -m pip install -q ${index:+--extra-index-url "$index"} -c constraints.txt \
+    python -m pip install -q --no-deps ${index:+--extra-index-url "$index"} -c constraints.txt \
       "torch==$(sed -n 's/^torch==//p' constraints.txt)"
     python -m pip install -q -c constraints.txt -e ".[test]"
+    python -m pip check  # every package's dependencies installed, torch's included
     python -m ipykernel install --sys-prefix --name python3 >/dev/null
     touch "$stamp"
   fi
