@@ -52,7 +52,7 @@ setup_venv() {
     echo "run.sh: installing Python packages (pinned in constraints.txt)"
     python -m pip install -q --upgrade pip
     # torch first, at the version constraints.txt pins, from torch_index (PyPI's Linux wheels are CUDA
-    # builds of several GB; the CPU index's are a few hundred MB). pip ranks 2.13.0+cpu above 2.13.0.
+    # builds of several GB; the CPU index's is 190 MB). pip ranks 2.13.0+cpu above 2.13.0.
     # Only torch looks at that index: its dependencies come with the package's, from the usual indexes.
     local index
     index=$(torch_index)
