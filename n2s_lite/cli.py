@@ -83,7 +83,7 @@ def _bench(args) -> int:
     results = run_bench(profile=args.profile, out=args.out, seeds=args.seeds, jobs=args.jobs,
                         pretrain_corpus=args.pretrain_corpus, stimulus_corpus=args.stimulus_corpus,
                         overwrite=args.overwrite)
-    print(f"wrote {args.out}\n\n{targets.HEADING}\n\n{targets.markdown(results['targets'])}")
+    print(f"wrote {args.out}\n\n{targets.markdown(results['targets'])}")
     return 0
 
 

@@ -21,7 +21,7 @@ PROFILE, CPU_COUNT = "standard", 2
 CONDITIONS = (f"{PROFILE} profile, {CPU_COUNT} CPU cores, the default corpora, {MIN_SEEDS} or more seeds for the "
               "margins, and for the times a cold run of every method on the profile's seeds")
 HEADING = (f"Targets (`n2s_lite.targets`; as stated: {CONDITIONS}). A margin is transfer's across-seed mean "
-           "minus the baseline's; its threshold, the larger of their across-seed standard deviations:")  # above the table
+           "minus the baseline's; its threshold, the larger of their across-seed standard deviations:")
 FORMATS = dict(resynthesis=("{:.3f}", "{:.3f}"), margin=("{:+.3f}", "{:.3f}"),  # (measured, threshold) by kind
                seconds=("{:.0f} s", "{:.0f} s"), minutes=("{:.1f} min", "{:.0f} min"))
 
@@ -60,8 +60,8 @@ def judge(results: dict) -> list[dict]:
 
 
 def markdown(rows: list[dict]) -> str:
-    """`judge`'s rows as a markdown table: target, measured, threshold, met, as stated."""
-    lines = ["| target | measured | threshold | met | as stated |", "|---|---|---|---|---|"]
+    """`HEADING`, a blank line, then `judge`'s rows as a markdown table: target, measured, threshold, met, as stated."""
+    lines = [HEADING, "", "| target | measured | threshold | met | as stated |", "|---|---|---|---|---|"]
     verdict = {True: "yes", False: "**no**", None: "not measured"}
     for row in rows:
         measured, threshold = ("" if value is None else form.format(value)

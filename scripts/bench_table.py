@@ -60,8 +60,7 @@ def main(path: str) -> None:
 def targets_table(bench: dict) -> None:
     """Each target, what the bench measured and whether it is met: `n2s_lite.targets` judges the JSON again, so
     that one written before the bench recorded its verdicts gets them too, under the targets of this version."""
-    print(f"\n{targets.HEADING}\n")
-    print(targets.markdown(targets.judge(bench)))
+    print("\n" + targets.markdown(targets.judge(bench)))
 
 
 def neural_vocoder_table(bench: dict) -> None:
