@@ -12,7 +12,8 @@ hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); 
 kind the run made in the cache (`cache.built`: a product it did not make was loaded, so its stage time is
 a load time and a loaded network's training seconds are those of the run that trained it) and whether the
 cache held none of them at the start (`cache.empty_at_start`: a cold run); the schedule;
-the machine and the versions; and the verdict on each of the targets (`targets.judge`).
+the machine and the versions; the verdict on each of the targets (`targets.judge`); and transfer against
+each other method sentence by sentence (`sentence_comparisons`, `comparison.by_sentence`).
 
 Schedule. The participant, phase 1, the neural vocoder, the ceilings and a timing run of phase 2 (the
 first seed of "transfer", trained by itself with every CPU thread: `phase2_alone`) run one after the
@@ -36,7 +37,7 @@ import numpy as np
 from . import __version__, cache
 from . import decoding as D
 from . import experiment as X
-from . import machine, metrics, parallel, targets
+from . import comparison, machine, metrics, parallel, targets
 from . import vocoder as V
 from .adaptor import parameter_counts
 from .clock import StageClock
@@ -105,6 +106,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),
         machine=machine.describe(), versions=_versions())
     results["targets"] = targets.judge(results)
+    results["sentence_comparisons"] = comparison.by_sentence(results["methods"])
     write_json(results, out, overwrite)
     return results
 

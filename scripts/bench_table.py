@@ -5,7 +5,7 @@
 import json
 import sys
 
-from n2s_lite import targets
+from n2s_lite import comparison, targets
 
 COLUMNS = ("spectrogram_r", "flattened_r", "stoi", "estoi", "mcd_db", "top1", "top5")
 
@@ -38,6 +38,7 @@ def main(path: str) -> None:
               f"the time target's run; not in the table): {alone['train_seconds']:.0f} s, {alone['epochs']} epochs, "
               f"spectrogram_r {alone['means']['spectrogram_r']:.3f}, ESTOI {alone['means']['estoi']:.3f}.")
     targets_table(bench)
+    print("\n" + comparison.markdown(comparison.by_sentence(bench["methods"])))
     quality = bench["autoencoder_resynthesis"]
     print(f"\nPhase-1 autoencoder on held-out real speech ({quality['estoi']['n']} asterisk utterances never seen in "
           f"pre-training): mel spectrogram r {cell(quality['spectrogram_r'])}, ESTOI after Griffin-Lim "

@@ -7,7 +7,7 @@ import torch
 from phase2_fakes import fake_recording, tiny_autoencoder
 from script_loading import load_script
 
-from n2s_lite import bench, cache, machine, targets
+from n2s_lite import bench, cache, comparison, machine, targets
 from n2s_lite import vocoder as V
 from n2s_lite import experiment as X
 from n2s_lite.cli import main
@@ -57,6 +57,8 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     assert r["machine"]["cpu_capability"] == machine.cpu_capability()
     assert r["machine"]["cpu"] == machine.cpu_model() and len(r["machine"]["fingerprint"]["weights_sha256"]) == 16
     assert r["targets"] == targets.judge(r) and not any(row["as_stated"] for row in r["targets"])  # not standard
+    assert r["sentence_comparisons"] == comparison.by_sentence(r["methods"])
+    assert set(r["sentence_comparisons"]) == set(X.METHODS) - {"transfer"}
     assert r["corpora"] == {"pretrain": "asterisk", "stimuli": "asterisk"}
     # phase 2 is timed alone with every thread; every run of the table trained in the profile's workers
     assert r["phase2_alone"]["threads"] == r["machine"]["cpu_count"] and r["phase2_alone"]["train_seconds"] > 0
@@ -195,6 +197,7 @@ def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, t
     assert "| ceiling: neural_vocoder | | 1.000 |" in out and "| transfer | " in out.split("Neural vocoder (")[1]
     assert "On held-out real speech, ESTOI through the neural vocoder: autoencoder resynthesis " in out
     assert "| transfer beats scratch on estoi by more than the seed spread | " in out  # the targets table
+    assert "| scratch | estoi | " in out.split("Sentence by sentence")[1]  # the sentence-by-sentence table
     if smoke_results["stage_cpu_stolen"]["total"] is not None:
         assert "the hypervisor gave to other virtual machines (steal): " in out and " phase2_alone " in out
     # a JSON of a bench before b65529d: seed 0 of transfer trained alone, no timing run, no cache counts
