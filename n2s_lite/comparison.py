@@ -38,7 +38,7 @@ def paired(reference: pd.Series, baseline: pd.Series) -> dict:
     Returns {sentences, ahead (sentences where reference scores higher), mean_difference, median_difference,
     wilcoxon_p}. Raises ValueError if the two were scored on different sentences."""
     if not reference.index.equals(baseline.index):
-        raise ValueError(f"sentence_scores: the two methods were scored on different sentences "
+        raise ValueError(f"comparison.paired: the two methods were scored on different sentences "
                          f"({len(reference)} and {len(baseline)}; expected the same test sentences)")
     difference = (reference - baseline).to_numpy()
     p = stats.wilcoxon(difference).pvalue if np.any(difference != 0) else 1.0
