@@ -15,6 +15,7 @@ from . import audio as A
 from .errors import InputError
 
 SPLITS = ("train", "val", "test")
+TASKS = ("listening", "speaking")  # what the participant did while high-gamma was recorded
 ELECTRODE_COLUMNS = ("name", "x", "y", "bad")
 TRIAL_COLUMNS = ("start", "end", "text", "split", "stimulus_id")
 
@@ -29,6 +30,8 @@ class Recording:
     trials: DataFrame with columns start, end (frames, end exclusive), text, split ('train'/'val'/'test'),
         stimulus_id (same id = same sentence presented again).
     raw / raw_rate: optional (S, E) float32 broadband signal and its rate in Hz.
+    task: 'listening' (high-gamma follows the sound) or 'speaking' (cortex leads the produced sound); it decides
+        the default lag window of every decoder (`lags.LagWindow.for_task`).
     ground_truth: optional arrays a simulator knows (noiseless responses, tuning), by name.
     metadata: JSON-serialisable facts (subject, source file, simulator settings, mel parameters, ...).
     """
@@ -41,6 +44,7 @@ class Recording:
     frame_rate: float = float(A.FRAME_RATE)
     raw: np.ndarray | None = None
     raw_rate: float | None = None
+    task: str = "listening"
     ground_truth: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
 
@@ -83,6 +87,8 @@ class Recording:
     # ------------------------------------------------------------- validation
     def validate(self, source: str = "<recording>") -> "Recording":
         """Check every contract; raise InputError naming `source` and the field. Returns self."""
+        if self.task not in TASKS:
+            raise InputError(source, "task", f"one of {TASKS}", repr(self.task))
         audio = np.asarray(self.audio)
         if audio.ndim != 1 or audio.size == 0:
             raise InputError(source, "audio", "a non-empty 1-D waveform", f"shape {audio.shape}")

@@ -79,10 +79,24 @@ def test_save_load_round_trip_is_exact(tmp_path):
     assert isinstance(back.audio_rate, int)
 
 
+def test_task_round_trips_and_a_file_without_it_reads_as_listening_with_a_warning(tmp_path):
+    io.save(_recording(with_raw=False).replace(task="speaking"), tmp_path / "speaking.h5")
+    assert io.load(tmp_path / "speaking.h5").task == "speaking"
+    io.save(_recording(with_raw=False), tmp_path / "old.h5")
+    with h5py.File(tmp_path / "old.h5", "a") as handle:  # a schema-1 file: no task attribute
+        del handle.attrs["task"]
+        handle.attrs["schema_version"] = 1
+    with pytest.warns(UserWarning, match="listening or speaking"):
+        assert io.load(tmp_path / "old.h5").task == "listening"
+    with pytest.raises(InputError, match="task"):
+        _recording(with_raw=False).replace(task="dreaming").validate("x.h5")
+
+
 def test_saved_file_carries_schema_mel_params_and_compression(tmp_path):
     io.save(_recording(with_raw=False), tmp_path / "rec.h5")
     with h5py.File(tmp_path / "rec.h5") as handle:
-        assert handle.attrs["n2s_schema"] == "n2s-recording" and handle.attrs["schema_version"] == 1
+        assert handle.attrs["n2s_schema"] == "n2s-recording" and handle.attrs["schema_version"] == 2
+        assert handle.attrs["task"] == "listening"
         assert json.loads(handle.attrs["mel_params"]) == json.loads(json.dumps(A.mel_params()))
         assert handle["audio"].compression == "gzip" and "raw" not in handle
     assert io.load(tmp_path / "rec.h5").raw is None
@@ -111,7 +125,7 @@ def test_newer_schema_version_is_refused_clearly(tmp_path):
     path = tmp_path / "rec.h5"
     io.save(_recording(), path)
     with h5py.File(path, "a") as handle:
-        handle.attrs["schema_version"] = 2
+        handle.attrs["schema_version"] = 3
     with pytest.raises(InputError, match="upgrade n2s-lite") as error:
         io.load(path)
     assert error.value.field == "schema_version" and str(path) in str(error.value)

@@ -10,7 +10,7 @@ from n2s_lite import audio as A
 from n2s_lite import io, neuro
 from n2s_lite.errors import InputError
 from n2s_lite.neuro import broadband, stimulus
-from n2s_lite.neuro.highgamma import high_gamma_reference
+from n2s_lite.highgamma import high_gamma_reference
 
 
 @dataclass(frozen=True)

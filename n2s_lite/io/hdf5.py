@@ -1,8 +1,8 @@
 """The package's own versioned HDF5 schema for a `Recording` (lossless round trip).
 
-Layout of schema version 1:
-    /                 attrs n2s_schema="n2s-recording", schema_version=1, audio_rate (int), frame_rate (float),
-                      mel_params (JSON of `audio.mel_params()`), n2s_version
+Layout of schema version 2 (version 1 lacks `task`, and reads as listening with a warning):
+    /                 attrs n2s_schema="n2s-recording", schema_version=2, audio_rate (int), frame_rate (float),
+                      task ("listening" or "speaking"), mel_params (JSON of `audio.mel_params()`), n2s_version
     /audio            (N,) float32
     /high_gamma       (T, E) float32
     /raw              optional (S, E) float32, attr raw_rate
@@ -16,6 +16,7 @@ Table indices are not stored: tables load with a RangeIndex.
 from __future__ import annotations
 
 import json
+import warnings
 
 import h5py
 import numpy as np
@@ -29,7 +30,7 @@ from ..utils import atomic_path
 from .common import COMPRESSION, reading_hdf5, require, summary
 
 SCHEMA_NAME = "n2s-recording"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _COMPRESS_FROM = 4096  # arrays with at least this many elements are gzip-compressed
 _STRING = h5py.string_dtype("utf-8")
 
@@ -44,7 +45,7 @@ def save(rec: Recording, path, overwrite: bool = False) -> None:
     rec.validate(source="<recording to save>")
     with atomic_path(path, overwrite=overwrite) as tmp, h5py.File(tmp, "w") as handle:
         handle.attrs.update(n2s_schema=SCHEMA_NAME, schema_version=SCHEMA_VERSION, n2s_version=__version__,
-                            audio_rate=int(rec.audio_rate), frame_rate=float(rec.frame_rate),
+                            audio_rate=int(rec.audio_rate), frame_rate=float(rec.frame_rate), task=rec.task,
                             mel_params=json.dumps(A.mel_params()))
         _write_array(handle, "audio", np.asarray(rec.audio))
         _write_array(handle, "high_gamma", np.asarray(rec.high_gamma))
@@ -104,8 +105,19 @@ def read(path) -> Recording:
         return Recording(audio=require(handle, "audio", path)[()], high_gamma=require(handle, "high_gamma", path)[()],
                          electrodes=_read_table(handle, "electrodes", path), trials=_read_table(handle, "trials", path),
                          audio_rate=int(handle.attrs["audio_rate"]), frame_rate=float(handle.attrs["frame_rate"]),
-                         raw=raw, raw_rate=raw_rate, ground_truth=_read_ground_truth(handle),
+                         raw=raw, raw_rate=raw_rate, task=_read_task(handle, path),
+                         ground_truth=_read_ground_truth(handle),
                          metadata=json.loads(require(handle, "metadata", path).asstr()[()]))
+
+
+def _read_task(handle: h5py.File, path) -> str:
+    """The file's task attribute; a file that does not say (schema version 1) is taken as listening, with a warning."""
+    if "task" in handle.attrs:
+        return str(handle.attrs["task"])
+    warnings.warn(f"{path}: the file does not say whether the participant was listening or speaking (no 'task' "
+                  "attribute); taking 'listening'. Pass --task (or Recording.replace(task=...)) if it was speaking.",
+                  stacklevel=3)
+    return "listening"
 
 
 def describe(path) -> dict:
@@ -118,7 +130,7 @@ def describe(path) -> dict:
         return summary("n2s-hdf5", path, subject=metadata.get("subject"), duration_s=n_frames / frame_rate,
                        audio_rate=int(handle.attrs["audio_rate"]), neural_rate=frame_rate,
                        electrodes=_read_table(handle, "electrodes", path), trials=_read_table(handle, "trials", path),
-                       schema_version=version, has_raw="raw" in handle,
+                       schema_version=version, task=_read_task(handle, path), has_raw="raw" in handle,
                        raw_rate=float(handle["raw"].attrs["raw_rate"]) if "raw" in handle else None,
                        ground_truth=sorted(handle["ground_truth"]) if "ground_truth" in handle else [])
 

@@ -7,7 +7,7 @@
     ROOT/sub-XX/ieeg/sub-XX_task-wordProduction_channels.tsv     name, ... (optional BIDS `status` good/bad)
     ROOT/sub-XX/ieeg/sub-XX_*electrodes.tsv                      optional name, x, y, z coordinates
 
-High-gamma is extracted from the raw iEEG with `n2s_lite.neuro.high_gamma`. A trial is a contiguous run of
+High-gamma is extracted from the raw iEEG with `n2s_lite.highgamma.high_gamma`. A trial is a contiguous run of
 one non-empty Stimulus word; the stimulus id is the word.
 """
 from __future__ import annotations
@@ -131,7 +131,7 @@ def read(path, subject: str | None = None, keep_raw: bool = False) -> Recording:
     raw_rate, audio_rate = header["ieeg_rate"], header["audio_rate"]
     check_same_duration(files.nwb, "acquisition/Audio", len(wave) / audio_rate, raw.shape[0] / raw_rate)
     electrodes = header["electrodes"]
-    from ..neuro import high_gamma  # imported late: the NWB checks above run without the signal code
+    from ..highgamma import high_gamma
 
     try:
         hg = np.asarray(high_gamma(raw, raw_rate, bad=electrodes["bad"].to_numpy()), dtype=np.float32)
@@ -139,7 +139,7 @@ def read(path, subject: str | None = None, keep_raw: bool = False) -> Recording:
         raise InputError(files.nwb, f"acquisition/iEEG ({exc.field})", exc.expected, exc.got) from exc
     audio, scale = as_audio(files.nwb, "acquisition/Audio", wave, audio_rate)
     trials = _trials(header["words"], raw_rate, hg.shape[0])
-    metadata = dict(header["metadata"], audio_scale=scale, high_gamma="n2s_lite.neuro.high_gamma")
+    metadata = dict(header["metadata"], audio_scale=scale, high_gamma="n2s_lite.highgamma.high_gamma")
     return Recording(audio=fit_audio_to_frames(audio, hg.shape[0]), high_gamma=hg, electrodes=electrodes,
                      trials=trials, raw=raw.astype(np.float32) if keep_raw else None,
                      raw_rate=raw_rate if keep_raw else None, metadata=metadata)

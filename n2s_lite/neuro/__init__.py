@@ -7,7 +7,7 @@ See docs/simulator.md for the model and its calibration.
 """
 from .encoding import encoding_correlations
 from .grid import SPACING_MM, electrode_names, grid_positions
-from .highgamma import high_gamma
+from ..highgamma import high_gamma
 from .responses import RESPONSE_TYPES
 from .simulate import simulate_listening, tuning_table
 

@@ -3,7 +3,7 @@
 Pipeline (all on the 100 Hz frame clock): choose sentences and a presentation schedule -> session audio
 and its auditory features -> each electrode's noiseless response (`responses`) -> trial-to-trial gain
 changes -> additive noise (`noise`) -> bad channels -> z-scored high-gamma, either directly or through a
-raw broadband signal and the real extractor (`broadband`, `highgamma`). Defaults are calibrated against
+raw broadband signal and the real extractor (`broadband`, `n2s_lite.highgamma`). Defaults are calibrated against
 published decoding and encoding results: see docs/simulator.md.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..recording import Recording, electrode_table, trial_table
 from . import broadband, noise, responses, stimulus
 from .grid import DEFAULT_GRID, SPACING_MM, electrode_names, grid_positions
-from .highgamma import high_gamma, zscore
+from ..highgamma import high_gamma, zscore
 
 DEFAULT_SNR = 0.15  # response / noise variance of a gain-1 site (per-site SNR = gain^2 x snr)
 RESPONSIVE_FRACTION = 0.25  # share of electrodes that respond to speech at all

@@ -1,6 +1,8 @@
-"""High-gamma (70-150 Hz) envelope extraction from raw broadband ECoG/sEEG, as in real pipelines.
+"""High-gamma (70-150 Hz) envelope extraction from raw broadband ECoG/sEEG: used by the importers of real
+recordings and by the simulator alike.
 
-Steps: notch 60 Hz and harmonics; common average reference over good channels; 8 log-spaced
+Steps: notch at the mains frequency `line_hz` and its harmonics (from the recording's metadata: 50 Hz in
+Europe, 60 Hz in America); common average reference over good channels; 8 log-spaced
 Butterworth bands between 70 and 150 Hz, zero-phase; Hilbert amplitude of each band; average of the
 bands; anti-aliased resampling to 100 Hz; z-score per electrode over the whole signal.
 
@@ -18,8 +20,8 @@ import numpy as np
 import scipy.fft
 from scipy import signal as sps
 
-from .. import audio as A
-from ..errors import InputError
+from . import audio as A
+from .errors import InputError
 
 BAND_EDGES_HZ = np.geomspace(70.0, 150.0, 9)  # 8 log-spaced bands
 FILTER_ORDER = 4  # Butterworth order of each band (applied forward and backward)
