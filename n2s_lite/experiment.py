@@ -73,6 +73,16 @@ def _participant(profile: str, seed: int, corpus, snr: float | None, category_sh
 
     return io.load(cache.cached("participant", config, simulate, code=("corpora", "neuro", "io")))
 
+def load_participant(profile: str = "smoke", recording=None, task: str | None = None):
+    """The participant an experiment runs on: `recording` (a path in any format `io.load` reads) or, if None, the
+    simulated participant of `profile` (`participant`). task: 'listening' or 'speaking' overrides what the file
+    says (it decides the default lag window)."""
+    from . import io
+
+    rec = participant(profile) if recording is None else io.load(recording)
+    return rec if task is None else rec.replace(task=task).validate(str(recording or "<simulated participant>"))
+
+
 # ------------------------------------------------------------------------------------------------ metrics
 def reference_audio(rec, trial) -> np.ndarray:
     """(T * 160,) float32 the participant heard during `trial`."""
