@@ -90,7 +90,8 @@ def _bench(args) -> int:
 def _reproduce(args) -> int:
     from .reproduce import reproduce
 
-    reproduce(profile=args.profile, only=args.only, executed_dir=args.executed_dir, figures_dir=args.figures_dir)
+    reproduce(profile=args.profile, only=args.only, executed_dir=args.executed_dir, figures_dir=args.figures_dir,
+              recording=args.recording)
     return 0
 
 
@@ -160,12 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="corpus (or several, combined) whose stimulus half the simulated participant hears")
     p.set_defaults(run=_bench)
 
-    p = sub.add_parser("reproduce", help="run the notebooks with papermill and regenerate figures/")
+    p = sub.add_parser("reproduce", help="run the notebooks with papermill and regenerate their figures")
     p.add_argument("--profile", default="auto", choices=PROFILES + ("auto",),
                    help="auto: full on a GPU, else standard")
-    p.add_argument("--only", nargs="*", type=int, default=None, help="notebook numbers to run")
-    p.add_argument("--executed-dir", default="runs/executed", help="where executed notebooks go")
-    p.add_argument("--figures-dir", default="figures")
+    p.add_argument("--only", "--notebooks", nargs="*", type=int, default=None, help="notebook numbers to run")
+    p.add_argument("--executed-dir", default=None, help="where executed notebooks go (default: runs/executed-PROFILE)")
+    p.add_argument("--figures-dir", default=None,
+                   help="where figures and results go (default: figures/ for standard, else runs/figures-PROFILE; "
+                        "runs/figures-PROFILE-NAME for a recording NAME)")
+    p.add_argument("--recording", default=None, metavar="PATH",
+                   help="a participant's recording (any format n2s info reads) instead of the simulated one: "
+                        "runs the notebooks that take it (02, 05-08)")
     p.set_defaults(run=_reproduce)
     return parser
 

@@ -1,13 +1,19 @@
-"""Regenerate every figure: run the notebooks in order with papermill and write figures/MANIFEST.json.
+"""Regenerate every figure: run the notebooks in order with papermill and write MANIFEST.json beside them.
 
-Each notebook starts with `start_notebook(profile, seed, figures_dir)` (prints and records how it runs)
-and ends with `save_results(number, results, figures_dir)` (its key numbers as `results_NN.json` next to
-its figures). `reproduce` executes the notebooks into a directory outside the source tree, then gathers
-those JSON files, the run's settings and per-notebook wall times into the manifest.
+Each notebook starts with `start_notebook(profile, seed, figures_dir, recording)` (prints and records how it
+runs) and ends with `save_results(number, results, run)` (its key numbers as `results_NN.json` next to its
+figures). `reproduce` executes the notebooks into a directory outside the source tree, then gathers those
+JSON files, the run's settings and per-notebook wall times into the manifest.
+
+Where the figures go (`default_figures_dir`): the committed figures/ come from the standard profile, so only
+a standard run of the simulated participant writes there; any other profile, or a recording file, writes to
+runs/figures-PROFILE/ (runs/figures-PROFILE-NAME/ for a recording NAME), which git ignores.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import platform
 import re
 import subprocess
@@ -18,7 +24,6 @@ from pathlib import Path
 from . import __version__, profiles
 from .clock import StageClock
 from .errors import N2SError
-from .machine import describe
 from .utils import atomic_path, pick_device, seed_everything
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +31,7 @@ NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 NOTEBOOK_NAME = re.compile(r"^(\d{2})_[A-Za-z0-9_]+\.ipynb$")
 KERNEL_NAME = "python3"
 MANIFEST = "MANIFEST.json"
+COMMITTED_PROFILE = "standard"  # the profile the committed figures/ come from
 RECORDED_PACKAGES = ("n2s-lite", "torch", "numpy", "scipy", "librosa", "pystoi", "auraloss", "pandas",
                      "matplotlib", "seaborn", "papermill", "nbclient", "ipykernel")
 
@@ -45,36 +51,61 @@ class NotebookFailed(N2SError, RuntimeError):
 # ------------------------------------------------------------------------------------ inside a notebook
 @dataclass(frozen=True)
 class NotebookRun:
-    """How a notebook runs: resolved profile, seed, where its figures go, device, package version."""
+    """How a notebook runs: resolved profile, seed, where its figures go, device, package version, and the
+    participant: `recording` {path, sha256} of a recording file, or None for the profile's simulated one."""
 
     profile: str
     seed: int
     figures_dir: Path
     device: str
+    recording: dict | None = None
     version: str = __version__
 
     def __str__(self) -> str:
-        return (f"profile={self.profile} seed={self.seed} n2s_lite={self.version} device={self.device} "
-                f"figures_dir={self.figures_dir}")
+        participant = "simulated" if self.recording is None else f"{self.recording['path']} (sha256 {self.recording['sha256'][:12]})"
+        return (f"profile={self.profile} seed={self.seed} participant={participant} n2s_lite={self.version} "
+                f"device={self.device} figures_dir={self.figures_dir}")
 
 
-def start_notebook(profile: str, seed: int, figures_dir) -> NotebookRun:
-    """Resolve the profile, seed every random source, create figures_dir, print and return the settings."""
+def start_notebook(profile: str, seed: int, figures_dir, recording=None) -> NotebookRun:
+    """Resolve the profile, seed every random source, create figures_dir, print and return the settings.
+
+    recording: the path of the participant's recording file (None: the profile's simulated participant);
+    the run records its absolute path and sha256 (`source_identity`)."""
     run = NotebookRun(profile=profiles.resolve(profile), seed=int(seed), figures_dir=Path(figures_dir),
-                      device=pick_device())
+                      device=pick_device(), recording=None if recording is None else source_identity(recording))
     seed_everything(run.seed)
     run.figures_dir.mkdir(parents=True, exist_ok=True)
     print(run)
     return run
 
 
+def source_identity(path) -> dict:
+    """{path (absolute), sha256} of a recording: of the file's bytes, or for a directory (an iBIDS root) of
+    every file's relative path and bytes in sorted order. The file is only read."""
+    path = Path(path).resolve()
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such recording file or directory")
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return dict(path=str(path), sha256=digest.hexdigest())
+
+
 def save_results(number: int, results: dict, run: NotebookRun) -> Path:
-    """Write a notebook's key numbers as figures_dir/results_NN.json, with profile and seed.
+    """Write a notebook's key numbers as figures_dir/results_NN.json, with profile, seed and the participant
+    (`recording`: {path, sha256} of its file, or None for the simulated participant).
 
     numpy values, pandas tables (as lists of rows) and paths are converted; NaN becomes null (strict JSON).
     """
     path = run.figures_dir / f"results_{int(number):02d}.json"
-    payload = dict(notebook=int(number), profile=run.profile, seed=run.seed, version=run.version, results=results)
+    payload = dict(notebook=int(number), profile=run.profile, seed=run.seed, recording=run.recording,
+                   version=run.version, results=results)
     plain = json.loads(json.dumps(payload, default=_jsonable), parse_constant=lambda _constant: None)
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(plain, indent=2, sort_keys=True, allow_nan=False))
@@ -117,32 +148,57 @@ def select_notebooks(notebooks: dict[int, Path], only=None) -> dict[int, Path]:
     return {n: notebooks[n] for n in sorted(set(only))}
 
 
-def reproduce(profile: str = "auto", only=None, executed_dir="runs/executed", figures_dir="figures",
-              seed: int = 0, notebooks_dir=NOTEBOOKS_DIR) -> dict:
+def default_figures_dir(profile: str, recording=None) -> Path:
+    """Where a run writes its figures unless told otherwise: the repository's figures/ for the committed
+    profile's simulated participant only; runs/figures-PROFILE/ for another profile (git ignores runs/), and
+    runs/figures-PROFILE-NAME/ for a recording file NAME.* (whatever the profile: its figures never replace the
+    committed ones). profile must be resolved ('auto' is not a profile here)."""
+    if recording is not None:
+        return REPO_ROOT / "runs" / f"figures-{profile}-{Path(recording).stem}"
+    return REPO_ROOT / "figures" if profile == COMMITTED_PROFILE else REPO_ROOT / "runs" / f"figures-{profile}"
+
+
+def reproduce(profile: str = "auto", only=None, executed_dir=None, figures_dir=None, seed: int = 0,
+              notebooks_dir=NOTEBOOKS_DIR, recording=None) -> dict:
     """Execute the notebooks in order with papermill; write figures and figures_dir/MANIFEST.json; return it.
 
     Parameters passed to each notebook (those it declares): profile (resolved: 'auto' is 'full' on a
-    GPU, else 'standard'), seed, figures_dir (absolute) and interactive=False. Executed copies go to
-    executed_dir, which must lie outside notebooks_dir. The first failing notebook stops the run with
-    NotebookFailed.
+    GPU, else 'standard'), seed, figures_dir (absolute), interactive=False and, given a recording, recording
+    (absolute path). figures_dir None: `default_figures_dir(profile, recording)`. With a recording, only the
+    notebooks that declare a `recording` parameter run (the others do not depend on the participant), and
+    naming one that does not in `only` is an error. Executed copies go to executed_dir (None:
+    runs/executed-PROFILE of the checkout), which must lie outside notebooks_dir. The first failing
+    notebook stops the run with NotebookFailed.
     """
     import papermill
     from tqdm.auto import tqdm
 
     profile = profiles.resolve(profile)
+    if recording is not None:
+        recording = source_identity(recording)["path"]  # absolute, and an error now if it does not exist
+    figures_dir = default_figures_dir(profile, recording) if figures_dir is None else figures_dir
+    executed_dir = REPO_ROOT / "runs" / f"executed-{profile}" if executed_dir is None else executed_dir
     notebooks_dir, executed_dir, figures_dir = (Path(p).resolve() for p in (notebooks_dir, executed_dir, figures_dir))
     if executed_dir == notebooks_dir or notebooks_dir in executed_dir.parents:
         raise ValueError(f"executed_dir {executed_dir} is inside the notebooks' source directory; choose another")
     selected = select_notebooks(list_notebooks(notebooks_dir), only)
+    declared = {n: papermill.inspect_notebook(str(path)) for n, path in selected.items()}
+    if recording is not None:
+        refusing = [n for n in selected if "recording" not in declared[n]]
+        if only and refusing:
+            raise ValueError(f"notebooks {refusing} take no recording (they do not depend on the participant); "
+                             f"those that do: {[n for n in selected if n not in refusing]}")
+        selected = {n: path for n, path in selected.items() if n not in refusing}
     executed_dir.mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
     offered = dict(profile=profile, seed=int(seed), figures_dir=str(figures_dir), interactive=False)
+    if recording is not None:
+        offered["recording"] = recording
     clock = StageClock()
-    bar = tqdm(selected.values(), desc=f"n2s reproduce ({profile})", unit="notebook")
-    for source in bar:
+    bar = tqdm(selected.items(), desc=f"n2s reproduce ({profile})", unit="notebook")
+    for number, source in bar:
         bar.set_postfix_str(source.name)
-        declared = papermill.inspect_notebook(str(source))
-        parameters = {k: v for k, v in offered.items() if k in declared}
+        parameters = {k: v for k, v in offered.items() if k in declared[number]}
         executed = executed_dir / source.name
         try:
             with clock.stage(source.name):
@@ -150,12 +206,14 @@ def reproduce(profile: str = "auto", only=None, executed_dir="runs/executed", fi
                                            kernel_name=KERNEL_NAME, cwd=str(notebooks_dir), progress_bar=False)
         except papermill.PapermillExecutionError as exc:
             raise NotebookFailed(source.name, exc.exec_count, exc.source, exc.ename, exc.evalue, executed) from None
-    return write_manifest(figures_dir, profile, int(seed), clock.seconds, clock.stolen())
+    return write_manifest(figures_dir, profile, int(seed), clock.seconds, clock.stolen(), recording)
 
 
-def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, stolen: dict | None = None) -> dict:
+def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, stolen: dict | None = None,
+                   recording=None) -> dict:
     """Gather results_NN.json and the run's provenance into figures_dir/MANIFEST.json; return the manifest.
 
+    recording: the participant's recording file (its path and sha256 are recorded), None for the simulated one.
     wall_times: {notebook: seconds}; stolen: {notebook: share of the machine's CPU time the hypervisor took
     meanwhile (`clock.StageClock`)}. Those of notebooks not run this time are kept from an earlier manifest of
     the same profile and seed (e.g. after `--only 6`), so the manifest always describes the figures there.
@@ -163,13 +221,14 @@ def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, stole
     figures_dir = Path(figures_dir)
     previous = _read_json(figures_dir / MANIFEST)
     stolen = stolen or {}
-    if previous.get("profile") == profile and previous.get("seed") == seed:
+    identity = None if recording is None else source_identity(recording)
+    if (previous.get("profile"), previous.get("seed"), previous.get("recording")) == (profile, seed, identity):
         wall_times = {**previous.get("notebook_seconds", {}), **wall_times}
         stolen = {**previous.get("notebook_cpu_stolen", {}), **stolen}
     results = {path.stem: _read_json(path) for path in sorted(figures_dir.glob("results_*.json"))}
     manifest = dict(
-        profile=profile, seed=seed, commit=git_commit(figures_dir), device=pick_device(),
-        machine=describe(), python=platform.python_version(), packages=package_versions(),
+        profile=profile, seed=seed, recording=identity, commit=git_commit(figures_dir), device=pick_device(),
+        machine=dict(cpu_count=os.cpu_count(), platform=platform.platform()), python=platform.python_version(), packages=package_versions(),
         notebook_seconds=dict(sorted(wall_times.items())), notebook_cpu_stolen=dict(sorted(stolen.items())),
         figures=sorted(p.name for p in figures_dir.iterdir() if p.name.startswith("fig")),
         results_table=results.get("results_06", {}).get("results", {}).get("table"),
