@@ -14,6 +14,9 @@ from ..errors import InputError
 
 SPACING_MM = 4.0
 DEFAULT_GRID = (8, 8)  # rows, columns
+# The strip of speech cortex (y, mm) under the reference placement: the rows of the default grid plus half a
+# spacing on each side. A grid moved (grid_origin_mm) partly off it has sites that cannot respond to speech.
+SPEECH_CORTEX_Y_MM = (-0.5 * SPACING_MM, (DEFAULT_GRID[0] - 0.5) * SPACING_MM)
 
 
 def grid_positions(n_electrodes: int, grid: tuple[int, int] = DEFAULT_GRID, spacing_mm: float = SPACING_MM) -> np.ndarray:
@@ -42,8 +45,15 @@ def smooth_field(rng: np.random.Generator, grid: tuple[int, int], n_electrodes: 
     return ((field - field.mean()) / (field.std() + 1e-12)).astype(np.float64)
 
 
-def posterior_anterior(positions: np.ndarray) -> np.ndarray:
-    """(E,) position along the x axis scaled to [-1 (posterior), 1 (anterior)]."""
+def posterior_anterior(positions: np.ndarray, shift_mm: float = 0.0) -> np.ndarray:
+    """(E,) position along the x axis scaled to [-1 (posterior), 1 (anterior)] over the grid's own span, then
+    moved by `shift_mm` (a grid placed shift_mm more anteriorly: values up to 1 + 2 shift / span)."""
     x = positions[:, 0]
     span = np.ptp(x)
-    return np.zeros_like(x, dtype=np.float64) if span == 0 else 2.0 * (x - x.min()) / span - 1.0
+    return np.zeros_like(x, dtype=np.float64) if span == 0 else 2.0 * (x + shift_mm - x.min()) / span - 1.0
+
+
+def on_speech_cortex(positions: np.ndarray, origin_mm: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """(E,) bool: whether each electrode of a grid placed at `origin_mm` lies on SPEECH_CORTEX_Y_MM."""
+    y = positions[:, 1] + origin_mm[1]
+    return (y >= SPEECH_CORTEX_Y_MM[0]) & (y <= SPEECH_CORTEX_Y_MM[1])

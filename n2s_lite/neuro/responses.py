@@ -24,7 +24,7 @@ from scipy.signal import fftconvolve, lfilter
 from scipy.special import ndtr
 
 from .. import audio as A
-from .grid import posterior_anterior, smooth_field
+from .grid import on_speech_cortex, posterior_anterior, smooth_field
 
 RESPONSE_TYPES = {0: "none", 1: "spectrotemporal", 2: "onset", 3: "sustained", 4: "pitch", 5: "category"}
 KERNEL_FRAMES = 60  # temporal kernels span 0-600 ms
@@ -34,20 +34,26 @@ FIELD_WIDTH_MM = 5.0  # spatial smoothness of tuning maps (Gaussian sigma)
 
 
 def sample_tuning(rng: np.random.Generator, positions: np.ndarray, grid: tuple[int, int],
-                  responsive_fraction: float) -> dict[str, np.ndarray]:
-    """Draw every electrode's tuning; returns (E,) arrays by name (see `tuning_table` for meanings)."""
+                  responsive_fraction: float, origin_mm: tuple[float, float] = (0.0, 0.0)) -> dict[str, np.ndarray]:
+    """Draw every electrode's tuning; returns (E,) arrays by name (see `tuning_table` for meanings).
+
+    responsive_fraction: share of the sites on speech cortex that respond; origin_mm: the grid's placement
+    (`simulate.simulate_listening`'s grid_origin_mm).
+    """
     n = len(positions)
 
     def field(width=FIELD_WIDTH_MM):
         return smooth_field(rng, grid, n, width)
 
     responsiveness = field(6.0)
-    cutoff = np.quantile(responsiveness, 1.0 - responsive_fraction)
-    responsive = responsiveness >= cutoff
+    on_cortex = on_speech_cortex(positions, origin_mm)
+    cutoff = np.quantile(responsiveness[on_cortex], 1.0 - responsive_fraction) if on_cortex.any() else np.inf
+    responsive = on_cortex & (responsiveness >= cutoff)
     # Few strong sites, many weak ones: log-gain grows with the responsiveness field.
-    gain = np.where(responsive, np.exp(0.8 * (responsiveness - np.median(responsiveness[responsive]))), 0.0)
+    centre = np.median(responsiveness[responsive]) if responsive.any() else 0.0
+    gain = np.where(responsive, np.exp(0.8 * (responsiveness - centre)), 0.0)
 
-    axis = posterior_anterior(positions)
+    axis = posterior_anterior(positions, origin_mm[0])
     scores = np.stack([field() + 0.2,             # spectrotemporal: the most common type
                        field() - 1.2 * axis,      # onset: posterior STG
                        field() + 1.2 * axis,      # sustained: anterior STG

@@ -50,7 +50,9 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
                        with_raw: bool = False, repeats: int = 2, test_fraction: float = 0.15,
                        val_fraction: float = 0.1, gap_s: tuple[float, float] = (0.4, 0.8),
                        grid: tuple[int, int] = DEFAULT_GRID, raw_rate: float = RAW_RATE,
-                       category_share: float = 0.0) -> Recording:
+                       category_share: float = 0.0, responsive_fraction: float = RESPONSIVE_FRACTION,
+                       bad_fraction: float = BAD_FRACTION,
+                       grid_origin_mm: tuple[float, float] = (0.0, 0.0)) -> Recording:
     """Simulate a participant listening to sentences of `corpus` for about `minutes`; returns a Recording.
 
     corpus: a sequence of objects with .id, .text and .audio ((N,) float32, 16 kHz).
@@ -60,9 +62,16 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
     with_raw: also synthesise a raw broadband signal at raw_rate Hz and extract high-gamma from it.
     category_share: the share (0-1) of spectrotemporal sites that respond to broad sound categories instead
     (`responses.assign_categories`); the rest of the participant (sentences, other sites, noise) stays the same.
+    Brain draws of a cohort (defaults: the calibrated participant):
+    responsive_fraction: share (0-1] of the speech cortex's sites that respond to speech at all;
+    bad_fraction: share [0-1) of electrodes with a broken channel;
+    grid_origin_mm: (x, y) placement of the grid on the cortex map relative to the reference placement, in mm:
+    x moves it anteriorly along STG (more sustained, fewer onset sites; negative: posteriorly), y dorsally;
+    sites moved off the speech cortex strip (`grid.on_speech_cortex`) do not respond.
     """
     snr = DEFAULT_SNR if snr is None else snr
-    _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid, category_share)
+    _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid, category_share,
+                    responsive_fraction, bad_fraction, grid_origin_mm)
     # a fifth stream for category sites: the first four are the same as without it
     stim_rng, brain_rng, noise_rng, raw_rng, category_rng = [
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
@@ -74,7 +83,7 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
     wave, mel, f0, periodicity = _assemble(sentences, features, schedule, n_frames)
 
     positions = grid_positions(n_electrodes, grid)
-    tuning = responses.sample_tuning(brain_rng, positions, grid, RESPONSIVE_FRACTION)
+    tuning = responses.sample_tuning(brain_rng, positions, grid, responsive_fraction, grid_origin_mm)
     aud = stimulus.auditory_spectrogram(mel)
     categories = None
     if category_share > 0:
@@ -86,7 +95,7 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
     activity = clean * _gain_track(schedule, trial_gain, n_frames) + noise.neural_noise(
         noise_rng, n_frames, grid, n_electrodes, variance=1.0 / snr)
 
-    n_bad = int(round(BAD_FRACTION * n_electrodes))
+    n_bad = int(round(bad_fraction * n_electrodes))
     if with_raw:
         raw = broadband.synthesize_raw(raw_rng, activity, raw_rate)
         failure = noise.break_channels(noise_rng, raw, n_bad)
@@ -106,8 +115,9 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
             simulator="n2s_lite.neuro.simulate_listening", n2s_version=__version__, seed=seed, minutes=minutes,
             n_electrodes=n_electrodes, snr=snr, with_raw=with_raw, repeats=repeats, test_fraction=test_fraction,
             val_fraction=val_fraction, gap_s=list(gap_s), grid=list(grid), spacing_mm=SPACING_MM,
-            raw_rate=raw_rate if with_raw else None, responsive_fraction=RESPONSIVE_FRACTION,
-            trial_gain_sd=TRIAL_GAIN_SD, electrode_gain_sd=ELECTRODE_GAIN_SD, bad_fraction=BAD_FRACTION,
+            raw_rate=raw_rate if with_raw else None, responsive_fraction=responsive_fraction,
+            grid_origin_mm=[float(v) for v in grid_origin_mm],
+            trial_gain_sd=TRIAL_GAIN_SD, electrode_gain_sd=ELECTRODE_GAIN_SD, bad_fraction=bad_fraction,
             noise_shares=noise.NOISE_SHARES, response_types=responses.RESPONSE_TYPES,
             category_share=category_share, n_categories=stimulus.N_CATEGORIES,
             bad_channels={names[e]: str(failure[e]) for e in np.flatnonzero(failure != "")},
@@ -115,7 +125,8 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
     return rec.validate(source="simulate_listening")
 
 
-def _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid, category_share):
+def _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid, category_share,
+                    responsive_fraction, bad_fraction, grid_origin_mm):
     source = "simulate_listening"
     if not np.isfinite(minutes) or minutes <= 0:
         raise InputError(source, "minutes", "a positive number of minutes", str(minutes))
@@ -134,6 +145,13 @@ def _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_frac
     if not 0 <= category_share <= 1:
         raise InputError(source, "category_share", "a share of spectrotemporal sites between 0 and 1",
                          str(category_share))
+    if not 0 < responsive_fraction <= 1:
+        raise InputError(source, "responsive_fraction", "a share of responsive sites in (0, 1]",
+                         str(responsive_fraction))
+    if not 0 <= bad_fraction < 1:
+        raise InputError(source, "bad_fraction", "a share of bad channels in [0, 1)", str(bad_fraction))
+    if len(grid_origin_mm) != 2 or not np.all(np.isfinite(np.asarray(grid_origin_mm, float))):
+        raise InputError(source, "grid_origin_mm", "(x, y): two finite shifts in mm", str(grid_origin_mm))
 
 
 def _choose_sentences(corpus, seconds: float, repeats: int, gap_s, rng) -> list:
