@@ -1,13 +1,8 @@
-"""Tests of n2s_lite.corpora on tiny corpora made here (G.722 prompts, folders, a LibriSpeech tree)."""
+"""Tests of n2s_lite.corpora on tiny corpora made here (G.722 prompts, folders, LibriSpeech: tests/test_librispeech.py)."""
 from __future__ import annotations
 
-import functools
 import gzip
-import hashlib
-import http.server
 import shutil
-import tarfile
-import threading
 
 import G722
 import numpy as np
@@ -386,86 +381,6 @@ def test_loading_twice_is_cached_until_cleared(speech_folder):
     assert corpora.load_folder(speech_folder) is first
     corpora.clear_cache()
     assert corpora.load_folder(speech_folder) is not first
-
-
-# ---------------------------------------------------------------- librispeech
-
-def make_librispeech(root, subset: str = "dev-clean"):
-    """LibriSpeech/<subset>/<speaker>/<chapter>/ with two chapters of two utterances each."""
-    for speaker, chapter, seconds in (("19", "198", (0.3, 0.2)), ("26", "495", (0.4, 0.1))):
-        folder = root / "LibriSpeech" / subset / speaker / chapter
-        folder.mkdir(parents=True)
-        lines = []
-        for number, length in enumerate(seconds):
-            utterance_id = f"{speaker}-{chapter}-{number:04d}"
-            sf.write(folder / f"{utterance_id}.flac", tone(length), SAMPLE_RATE)
-            lines.append(f"{utterance_id} WORDS OF UTTERANCE {number}")
-        (folder / f"{speaker}-{chapter}.trans.txt").write_text("\n".join(lines) + "\n")
-    return root / "LibriSpeech"
-
-
-def test_librispeech_root_or_subset_folder(tmp_path):
-    root = make_librispeech(tmp_path)
-    corpus = corpora.load(f"librispeech:{root}")
-    assert corpus.ids == ("19-198-0000", "19-198-0001", "26-495-0000", "26-495-0001")
-    assert corpus.speakers == ("19", "26") and corpus[1].text == "WORDS OF UTTERANCE 1"
-    assert corpus.duration == pytest.approx(1.0)
-    assert corpora.load(f"librispeech:{root / 'dev-clean'}").ids == corpus.ids
-
-
-def test_librispeech_missing_flac_is_named(tmp_path):
-    root = make_librispeech(tmp_path)
-    (root / "dev-clean" / "26" / "495" / "26-495-0001.flac").unlink()
-    with pytest.raises(InputError, match="26-495-0001.flac"):
-        corpora.load_librispeech(root)
-
-
-def test_librispeech_without_transcripts(tmp_path):
-    with pytest.raises(CorpusNotFound, match="trans.txt"):
-        corpora.load_librispeech(tmp_path)
-
-
-@pytest.fixture
-def served_archive(tmp_path):
-    """A dev-clean.tar.gz in the real layout, served over HTTP on 127.0.0.1; yields (url, sha256)."""
-    site = tmp_path / "site"
-    site.mkdir()
-    tree = make_librispeech(tmp_path / "tree")
-    with tarfile.open(site / "dev-clean.tar.gz", "w:gz") as archive:
-        archive.add(tree, arcname="LibriSpeech")
-    sha256 = hashlib.sha256((site / "dev-clean.tar.gz").read_bytes()).hexdigest()
-
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=site))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/dev-clean.tar.gz", sha256
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
-def test_download_librispeech_checks_and_unpacks(tmp_path, served_archive):
-    url, sha256 = served_archive
-    folder = corpora.download_librispeech("dev-clean", dest=tmp_path / "data", url=url, known_hash=sha256)
-    assert folder == tmp_path / "data" / "dev-clean" / "LibriSpeech" / "dev-clean"
-    assert len(corpora.load(f"librispeech:{folder}")) == 4
-
-
-def test_download_librispeech_rejects_wrong_checksum(tmp_path, served_archive):
-    url, sha256 = served_archive
-    wrong = sha256[::-1]
-    with pytest.raises(ValueError, match="hash"):
-        corpora.download_librispeech("dev-clean", dest=tmp_path / "data", url=url, known_hash=wrong)
-    assert not (tmp_path / "data" / "dev-clean.tar.gz").exists()
-
-
-def test_download_librispeech_unknown_subset():
-    with pytest.raises(ValueError, match="dev-clean"):
-        corpora.download_librispeech("dev-cleaner")
 
 
 # ---------------------------------------------------------------- tts

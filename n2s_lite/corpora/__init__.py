@@ -8,7 +8,8 @@
 Project rule: speech that pre-trains the autoencoder never contains a sentence played as a stimulus in the
 (simulated) neural experiment; `pretraining_and_stimuli` makes that split (60/40 by sentence hash).
 
-Audio is decoded when a corpus is loaded; loading the same spec again in one process returns the same
+Audio is decoded when a corpus is loaded (LibriSpeech's only when an utterance's audio is read, since its
+training subsets do not fit in memory); loading the same spec again in one process returns the same
 corpus from an in-memory cache (`clear_cache()` empties it). Corpora are immutable and their audio arrays
 read-only: copy one (`np.array(u.audio)`) before changing it in place. Keyword options go to the loader,
 e.g. `load("tts", n=10)`.
@@ -20,11 +21,11 @@ import functools
 from .asterisk import VOICES, corpus_name, load_asterisk
 from .corpus import Corpus, Utterance, clear_cache, combine, pretraining_and_stimuli
 from .folder import load_folder
-from .librispeech import download_librispeech, load_librispeech
+from .librispeech import check_disjoint_speakers, download_librispeech, load_librispeech
 from .tts import load_tts
 
 __all__ = ["Corpus", "Utterance", "load", "combine", "pretraining_and_stimuli", "download_librispeech",
-           "clear_cache", "load_asterisk", "load_folder", "load_librispeech", "load_tts", "KINDS"]
+           "check_disjoint_speakers", "clear_cache", "load_asterisk", "load_folder", "load_librispeech", "load_tts", "KINDS"]
 
 KINDS = ("asterisk[:PATH]", "asterisk-LANG[:PATH]", "folder:PATH", "librispeech:PATH", "tts")
 # kind -> (loader, whether its spec takes ':PATH': "optional", "required" or "none")

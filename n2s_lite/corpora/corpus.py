@@ -108,8 +108,8 @@ class Corpus:
 
     @property
     def duration(self) -> float:
-        """Total audio in seconds."""
-        return sum(len(u.audio) for u in self.utterances) / SAMPLE_RATE
+        """Total audio in seconds (each utterance's `duration`: a file-backed one reads only its header)."""
+        return sum(u.duration for u in self.utterances)
 
     def summary(self) -> dict:
         """Name, size, speakers, minutes, licence, source and how many recordings the loader skipped."""
