@@ -109,6 +109,19 @@ def high_gamma(raw, fs: float, bad=None, line_hz: float = LINE_HZ, band=BAND_HZ,
     return zscore(envelope)
 
 
+def resample_envelope(envelope, fs: float, chunk_mb: float = CHUNK_MB) -> np.ndarray:
+    """(S, E) envelope already extracted at fs Hz (array or lazy source, see `ChannelSource`) -> (T, E) float32
+    z-scored at 100 Hz, T = round(S 100 / fs), anti-aliased (`scipy.signal.resample_poly`), chunk by chunk."""
+    source = ChannelSource(envelope)
+    n_out = int(round(source.shape[0] * A.FRAME_RATE / fs))
+    up, down = _ratio(A.FRAME_RATE, fs)
+    frames = np.zeros((n_out, source.shape[1]), np.float32)
+    for first, last in source.chunks(chunk_mb):
+        resampled = sps.resample_poly(_finite(source.read(first, last), first), up, down, axis=0)[:n_out]
+        frames[: len(resampled), first:last] = resampled
+    return zscore(frames)
+
+
 def _band_gains(n_samples: int, fs: float, line_hz: float, edges: np.ndarray = BAND_EDGES_HZ) -> np.ndarray:
     """(8, n_samples//2+1) zero-phase gains |H_notch H_band|^2 of each band on the rfft frequency grid."""
     freqs = np.fft.rfftfreq(n_samples, d=1.0 / fs)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 from collections import Counter
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -69,9 +71,65 @@ def as_audio(source, field: str, wave: np.ndarray, rate: float) -> tuple[np.ndar
 
 def check_same_duration(source, field: str, audio_seconds: float, neural_seconds: float) -> None:
     """Refuse audio and neural streams whose durations differ by more than DURATION_TOLERANCE_S."""
-    if abs(audio_seconds - neural_seconds) > DURATION_TOLERANCE_S:
+    difference = audio_seconds - neural_seconds
+    if abs(difference) > DURATION_TOLERANCE_S:
         raise InputError(source, field, f"audio as long as the neural data ({neural_seconds:.3f} s, "
-                         f"within {DURATION_TOLERANCE_S} s)", f"{audio_seconds:.3f} s")
+                         f"within {DURATION_TOLERANCE_S} s)",
+                         f"{audio_seconds:.3f} s ({abs(difference):.3f} s {'longer' if difference > 0 else 'shorter'})")
+
+
+def read_tsv(path) -> pd.DataFrame:
+    """A BIDS .tsv table as strings ('n/a' kept as text); a UTF-8 byte-order mark is ignored."""
+    try:
+        return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(path, "file", "a readable tab-separated BIDS table", f"{type(exc).__name__}: {exc}") from exc
+
+
+def line_frequency(sidecar, override: float | None, default: float | None) -> tuple[float, str]:
+    """Mains frequency in Hz and where it came from: `override` if given, else the BIDS sidecar's
+    PowerLineFrequency (sidecar: an _ieeg.json path or None), else the layout's documented `default`."""
+    if override is not None:
+        return float(override), "given by the caller (line_freq)"
+    if sidecar is not None and Path(sidecar).is_file():
+        try:
+            value = json.loads(Path(sidecar).read_text(encoding="utf-8-sig")).get("PowerLineFrequency")
+        except (OSError, json.JSONDecodeError, AttributeError) as exc:
+            raise InputError(sidecar, "file", "a readable JSON sidecar", f"{type(exc).__name__}: {exc}") from exc
+        if isinstance(value, (int, float)) and value > 0:
+            return float(value), f"{Path(sidecar).name} (PowerLineFrequency)"
+    if default is None:
+        raise InputError(sidecar or "<recording>", "PowerLineFrequency", "the mains frequency in Hz (BIDS "
+                         "_ieeg.json), or line_freq=50 / 60 when loading", "none")
+    return float(default), "the layout's default (no PowerLineFrequency in a sidecar)"
+
+
+def participant_row(participants, subject: str) -> dict:
+    """The row of `subject` ("sub-XX") in participants.tsv (path or None) as strings; {} without file or row."""
+    if participants is None:
+        return {}
+    table = read_tsv(participants)
+    if "participant_id" not in table.columns:
+        return {}
+    rows = table[table["participant_id"] == subject]
+    return {str(k): str(v) for k, v in rows.iloc[0].items()} if len(rows) else {}
+
+
+def read_wav_mono(path) -> tuple[np.ndarray, int]:
+    """A sound file -> ((N,) float32 mono, the mean of its channels, sample rate), read in blocks (a 30-minute
+    stereo file never exists in memory as float twice)."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+        mono = np.empty(info.frames, np.float32)
+        position = 0
+        for block in sf.blocks(str(path), blocksize=1 << 20, dtype="float32", always_2d=True):
+            mono[position: position + len(block)] = block.mean(axis=1)
+            position += len(block)
+    except (RuntimeError, sf.LibsndfileError) as exc:
+        raise InputError(path, "file", "a readable sound file (wav, flac)", f"{type(exc).__name__}: {exc}") from exc
+    return mono[:position], int(info.samplerate)
 
 
 def fit_audio_to_frames(wave: np.ndarray, n_frames: int) -> np.ndarray:

@@ -6,9 +6,13 @@
                                                                  Stimulus (samples,) word shown (iEEG clock)
     ROOT/sub-XX/ieeg/sub-XX_task-wordProduction_channels.tsv     name, ... (optional BIDS `status` good/bad)
     ROOT/sub-XX/ieeg/sub-XX_*electrodes.tsv                      optional name, x, y, z coordinates
+    ROOT/sub-XX/ieeg/sub-XX_task-wordProduction_ieeg.json        optional BIDS sidecar (PowerLineFrequency)
 
-High-gamma is extracted from the raw iEEG with `n2s_lite.highgamma.high_gamma`. A trial is a contiguous run of
-one non-empty Stimulus word; the stimulus id is the word.
+The participants spoke the words (Recording.task 'speaking'). High-gamma is extracted from the raw iEEG with
+`n2s_lite.highgamma.high_gamma`, notched at the mains frequency: the sidecar's PowerLineFrequency where there is
+one, else 50 Hz (LINE_FREQ_HZ: the recordings were made in the Netherlands), or the caller's line_freq; the value
+and its source are in rec.metadata. A trial is a contiguous run of one non-empty Stimulus word; the stimulus id is
+the word.
 """
 from __future__ import annotations
 
@@ -28,13 +32,15 @@ from .. import audio as A
 from ..errors import InputError
 from ..recording import Recording, electrode_table, trial_table
 from ..utils import atomic_path
+from ..highgamma import BAND_HZ, high_gamma
 from .common import (as_audio, as_strings, check_finite, check_same_duration, fit_audio_to_frames,
-                     grid_positions, split_by_stimulus, summary, to_frames)
+                     grid_positions, line_frequency, participant_row, read_tsv, split_by_stimulus, summary, to_frames)
 
 TASK = "wordProduction"
 DEFAULT_IEEG_RATE = 1024.0  # Hz, used if the NWB series does not state its rate
 DEFAULT_AUDIO_RATE = 48_000.0
 AUDIO_UPSAMPLING = 3  # 16 kHz -> 48 kHz when writing
+LINE_FREQ_HZ = 50.0  # mains in the Netherlands, where Verwoert et al. recorded; used without a sidecar value
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Files:
     subject: str  # "sub-XX"
     nwb: Path
     channels: Path
+    sidecar: Path  # the _ieeg.json BIDS sidecar (may not exist)
     electrodes: Path | None
     participants: Path | None
 
@@ -71,6 +78,7 @@ def locate(path, subject: str | None = None) -> Files:
     participants = root / "participants.tsv"
     return Files(subject=nwb.name.split("_")[0], nwb=nwb,
                  channels=nwb.with_name(nwb.name.replace("_ieeg.nwb", "_channels.tsv")),
+                 sidecar=nwb.with_name(nwb.name.replace("_ieeg.nwb", "_ieeg.json")),
                  electrodes=electrodes[0] if electrodes else None,
                  participants=participants if participants.is_file() else None)
 
@@ -118,47 +126,50 @@ def _series(nwbfile, files: Files, name: str, default_rate: float):
     return series, float(series.rate or default_rate)
 
 
-def read(path, subject: str | None = None, keep_raw: bool = False) -> Recording:
-    """Load one subject; high-gamma from the raw iEEG (not yet validated; `io.load` does that).
+def read(path, subject: str | None = None, keep_raw: bool = False, line_freq: float | None = None,
+         band=BAND_HZ) -> Recording:
+    """Load one subject; high-gamma (`band` Hz) from the raw iEEG (not yet validated; `io.load` does that).
 
-    keep_raw=True also keeps the (samples, channels) iEEG in rec.raw at its own rate.
+    keep_raw=True also keeps the (samples, channels) iEEG in rec.raw at its own rate. line_freq (Hz) overrides
+    the sidecar's PowerLineFrequency and the layout's default (LINE_FREQ_HZ).
     """
     files = locate(path, subject)
     with reading_nwb(files.nwb) as nwbfile:
-        header = _header(nwbfile, files)
+        header = _header(nwbfile, files, line_freq)
         raw = check_finite(files.nwb, "acquisition/iEEG", np.asarray(nwbfile.acquisition["iEEG"].data[:]))
         wave = nwbfile.acquisition["Audio"].data[:]
     raw_rate, audio_rate = header["ieeg_rate"], header["audio_rate"]
     check_same_duration(files.nwb, "acquisition/Audio", len(wave) / audio_rate, raw.shape[0] / raw_rate)
     electrodes = header["electrodes"]
-    from ..highgamma import high_gamma
-
     try:
-        hg = np.asarray(high_gamma(raw, raw_rate, bad=electrodes["bad"].to_numpy()), dtype=np.float32)
+        hg = np.asarray(high_gamma(raw, raw_rate, bad=electrodes["bad"].to_numpy(),
+                                   line_hz=header["metadata"]["line_freq_hz"], band=band), dtype=np.float32)
     except InputError as exc:  # name the file, not the array
         raise InputError(files.nwb, f"acquisition/iEEG ({exc.field})", exc.expected, exc.got) from exc
     audio, scale = as_audio(files.nwb, "acquisition/Audio", wave, audio_rate)
     trials = _trials(header["words"], raw_rate, hg.shape[0])
-    metadata = dict(header["metadata"], audio_scale=scale, high_gamma="n2s_lite.highgamma.high_gamma")
+    metadata = dict(header["metadata"], audio_scale=scale,
+                    high_gamma=f"n2s_lite.highgamma.high_gamma, {band[0]:g}-{band[1]:g} Hz")
     return Recording(audio=fit_audio_to_frames(audio, hg.shape[0]), high_gamma=hg, electrodes=electrodes,
                      trials=trials, raw=raw.astype(np.float32) if keep_raw else None,
-                     raw_rate=raw_rate if keep_raw else None, metadata=metadata)
+                     raw_rate=raw_rate if keep_raw else None, task="speaking", metadata=metadata)
 
 
-def describe(path, subject: str | None = None) -> dict:
+def describe(path, subject: str | None = None, line_freq: float | None = None) -> dict:
     """Summary of one subject, from the file headers, the tables and the Stimulus words (no high-gamma)."""
     files = locate(path, subject)
     with reading_nwb(files.nwb) as nwbfile:
-        header = _header(nwbfile, files)
+        header = _header(nwbfile, files, line_freq)
         n_samples = nwbfile.acquisition["iEEG"].data.shape[0]
     n_frames = int(round(n_samples * A.FRAME_RATE / header["ieeg_rate"]))  # as `neuro.high_gamma` makes
     return summary("ibids", files.nwb, subject=files.subject, duration_s=n_samples / header["ieeg_rate"],
                    audio_rate=header["audio_rate"], neural_rate=header["ieeg_rate"],
                    electrodes=header["electrodes"], trials=_trials(header["words"], header["ieeg_rate"], n_frames),
-                   participant=header["metadata"]["participant"])
+                   participant=header["metadata"]["participant"], task="speaking",
+                   line_freq_hz=header["metadata"]["line_freq_hz"])
 
 
-def _header(nwbfile, files: Files) -> dict:
+def _header(nwbfile, files: Files, line_freq: float | None = None) -> dict:
     """Rates, Stimulus words, electrode table and metadata of one subject (iEEG and Audio left unread)."""
     ieeg, ieeg_rate = _series(nwbfile, files, "iEEG", DEFAULT_IEEG_RATE)
     audio, audio_rate = _series(nwbfile, files, "Audio", DEFAULT_AUDIO_RATE)
@@ -172,16 +183,18 @@ def _header(nwbfile, files: Files) -> dict:
         raise InputError(files.nwb, "acquisition/Stimulus", f"{ieeg.data.shape[0]} samples (one per iEEG sample)",
                          f"{len(words)}")
     electrodes, position_source = _electrodes(files, ieeg.data.shape[1])
+    hz, hz_source = line_frequency(files.sidecar, line_freq, LINE_FREQ_HZ)
     metadata = dict(source_format="ibids", source_file=str(files.nwb), subject=files.subject,
-                    participant=_participant(files), source_neural_rate=ieeg_rate, source_audio_rate=audio_rate,
-                    electrode_positions=position_source)
+                    participant=participant_row(files.participants, files.subject), source_neural_rate=ieeg_rate,
+                    source_audio_rate=audio_rate, electrode_positions=position_source, line_freq_hz=hz,
+                    line_freq_source=hz_source)
     return dict(ieeg_rate=ieeg_rate, audio_rate=audio_rate, words=words, electrodes=electrodes, metadata=metadata)
 
 
 def _electrodes(files: Files, n_channels: int) -> tuple[pd.DataFrame, str]:
     if not files.channels.is_file():
         raise InputError(files.channels, "channels.tsv", "a BIDS channels table beside the .nwb file", "missing file")
-    channels = pd.read_csv(files.channels, sep="\t", dtype=str, keep_default_na=False)
+    channels = read_tsv(files.channels)
     if "name" not in channels.columns:
         raise InputError(files.channels, "name", "a 'name' column", f"columns {list(channels.columns)}")
     if len(channels) != n_channels:
@@ -189,22 +202,11 @@ def _electrodes(files: Files, n_channels: int) -> tuple[pd.DataFrame, str]:
     bad = channels["status"].str.lower().eq("bad") if "status" in channels.columns else None
     positions, source = grid_positions(n_channels), "grid from channel index, in grid units (no electrodes.tsv)"
     if files.electrodes is not None:
-        table = pd.read_csv(files.electrodes, sep="\t").set_index("name")
+        table = read_tsv(files.electrodes).set_index("name")
         if set(channels["name"]) <= set(table.index) and {"x", "y"} <= set(table.columns):
-            positions = table.loc[channels["name"], ["x", "y"]].to_numpy(dtype=np.float32)
+            positions = table.loc[channels["name"], ["x", "y"]].apply(pd.to_numeric).to_numpy(np.float32)
             source = f"{files.electrodes.name} (x, y)"
     return electrode_table(channels["name"], positions, bad), source
-
-
-def _participant(files: Files) -> dict:
-    """The subject's row of participants.tsv as strings ({} without the file or the row)."""
-    if files.participants is None:
-        return {}
-    table = pd.read_csv(files.participants, sep="\t", dtype=str, keep_default_na=False)
-    if "participant_id" not in table.columns:
-        return {}
-    rows = table[table["participant_id"] == files.subject]
-    return {str(k): str(v) for k, v in rows.iloc[0].items()} if len(rows) else {}
 
 
 def _trials(words: np.ndarray, rate: float, n_frames: int) -> pd.DataFrame:
