@@ -1,4 +1,4 @@
-"""The `n2s` command line: info, simulate, resynthesize, train-autoencoder, train-vocoder, bench, reproduce."""
+"""The `n2s` command line: info, simulate, resynthesize, train-autoencoder, train-vocoder, bench, group, reproduce."""
 from __future__ import annotations
 
 import argparse
@@ -23,15 +23,32 @@ def _info(args) -> int:
 
 
 def _simulate(args) -> int:
-    from . import corpora, io, neuro
+    from . import cohort, corpora, io
     from .utils import refuse_to_replace
 
+    if args.participants is not None:
+        return _simulate_cohort(args)
     refuse_to_replace(args.out, args.overwrite)
     corpus = corpora.load(args.corpus)
-    rec = neuro.simulate_listening(corpus, minutes=args.minutes, n_electrodes=args.electrodes,
-                                   snr=args.snr, seed=args.seed, with_raw=args.raw)
+    rec = cohort.simulator(args.task)(corpus, minutes=20.0 if args.minutes is None else args.minutes,
+                                      n_electrodes=64 if args.electrodes is None else args.electrodes,
+                                      snr=args.snr, seed=args.seed, with_raw=args.raw)
     io.save(rec, args.out, overwrite=args.overwrite)
     print(f"wrote {args.out}: {rec.duration / 60:.1f} min, {rec.n_electrodes} electrodes, {len(rec.trials)} trials")
+    return 0
+
+
+def _simulate_cohort(args) -> int:
+    """--participants N: participants seed .. seed + N - 1 of `cohort`, at the profile's minutes and electrodes."""
+    from .cohort import simulate_cohort
+
+    fixed = [flag for flag, value in (("--minutes", args.minutes), ("--electrodes", args.electrodes),
+                                      ("--snr", args.snr), ("--raw", args.raw or None)) if value is not None]
+    if fixed or args.corpus != ["asterisk"]:
+        raise ValueError(f"--participants draws each brain and takes the profile's size and corpus; "
+                         f"drop {', '.join(fixed) or '--corpus'}")
+    paths = simulate_cohort(args.participants, args.task, args.profile, args.out, args.seed, args.overwrite)
+    print(f"wrote {len(paths)} participants to {args.out}: {', '.join(p.name for p in paths)}")
     return 0
 
 
@@ -87,6 +104,15 @@ def _bench(args) -> int:
     return 0
 
 
+def _group(args) -> int:
+    from . import group
+
+    table = group.group_table(args.benches)
+    group.write(table, args.out, overwrite=args.overwrite)
+    print(f"wrote {args.out}\n\n{group.markdown(table)}")
+    return 0
+
+
 def _reproduce(args) -> int:
     from .reproduce import reproduce
 
@@ -111,15 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(run=_info)
 
-    p = sub.add_parser("simulate", help="simulate an ECoG listening experiment into an n2s HDF5 file")
+    p = sub.add_parser("simulate", help="simulate an ECoG listening (or speaking) experiment into an n2s HDF5 file, or a cohort")
     p.add_argument("--corpus", nargs="+", default=["asterisk"],
                    help="corpus spec(s) of the sentences played, e.g. asterisk, asterisk-fr, folder:PATH; "
                         "several are combined")
-    p.add_argument("--minutes", type=float, default=20.0)
-    p.add_argument("--electrodes", type=int, default=64)
+    p.add_argument("--minutes", type=float, default=None, help="default 20")
+    p.add_argument("--electrodes", type=int, default=None, help="default 64")
     p.add_argument("--snr", type=float, default=None, help="signal-to-noise ratio (default: the calibrated one)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="the participant (with --participants: the first one)")
     p.add_argument("--raw", action="store_true", help="also simulate the raw broadband signal")
+    p.add_argument("--task", default="listening", choices=("listening", "speaking"))
+    p.add_argument("--participants", type=_positive_int, default=None, metavar="N",
+                   help="a cohort of N participants, each brain drawn within the calibrated ranges (docs/cohorts.md), "
+                        "at the --profile's minutes and electrodes; --out is then a directory (sim-SSS.h5 each)")
+    p.add_argument("--profile", default="smoke", choices=PROFILES, help="with --participants: their size")
     p.add_argument("--out", required=True)
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(run=_simulate)
@@ -160,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stimulus-corpus", nargs="+", default=["asterisk"], metavar="SPEC",
                    help="corpus (or several, combined) whose stimulus half the simulated participant hears")
     p.set_defaults(run=_bench)
+
+    p = sub.add_parser("group", help="group statistics across participants from their bench JSONs")
+    p.add_argument("benches", nargs="+", metavar="BENCH_JSON", help="n2s bench outputs, one or more participants each")
+    p.add_argument("--out", required=True, metavar="DIR", help="writes group.json, group.md and fig09_group.png/.pdf")
+    p.add_argument("--overwrite", action="store_true", help="replace the files in --out if they exist")
+    p.set_defaults(run=_group)
 
     p = sub.add_parser("reproduce", help="run the notebooks with papermill and regenerate their figures")
     p.add_argument("--profile", default="auto", choices=PROFILES + ("auto",),
