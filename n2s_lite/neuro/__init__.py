@@ -1,6 +1,8 @@
-"""Neural side of n2s-lite: a simulated ECoG listening experiment, high-gamma extraction, encoding models.
+"""Neural side of n2s-lite: simulated ECoG listening and speaking experiments, high-gamma extraction, encoding
+models.
 
     rec = neuro.simulate_listening(corpus, minutes=20, n_electrodes=64, seed=0)
+    rec = neuro.simulate_speaking(corpus, minutes=20, n_electrodes=64, seed=0)    # task='speaking'
     hg = neuro.high_gamma(raw, fs, bad=None)           # (T, E) z-scored 70-150 Hz envelope at 100 Hz
     table = neuro.encoding_correlations(rec)           # held-out r of mel -> high-gamma models
 See docs/simulator.md for the model and its calibration.
@@ -9,7 +11,7 @@ from .encoding import encoding_correlations
 from .grid import SPACING_MM, electrode_names, grid_positions
 from ..highgamma import high_gamma
 from .responses import RESPONSE_TYPES
-from .simulate import simulate_listening, tuning_table
+from .simulate import simulate_listening, simulate_speaking, tuning_table
 
-__all__ = ["simulate_listening", "high_gamma", "encoding_correlations", "grid_positions", "electrode_names",
-           "tuning_table", "RESPONSE_TYPES", "SPACING_MM"]
+__all__ = ["simulate_listening", "simulate_speaking", "high_gamma", "encoding_correlations", "grid_positions",
+           "electrode_names", "tuning_table", "RESPONSE_TYPES", "SPACING_MM"]

@@ -12,6 +12,8 @@ type and tuning:
 - category: responds to one broad sound category, whatever its loudness and spectral detail, as sites
   selective to phonetic features do (Mesgarani 2014); none by default, `assign_categories` turns a share
   of the spectrotemporal sites into them;
+- articulatory (speaking only): a sensorimotor site whose activity leads the produced sound, tuned to
+  articulator trajectories (`articulation`);
 - none: not speech-responsive.
 Every responsive site then passes its linear drive through a threshold-linear rectifier, divisive
 adaptation with its own time constant and a saturating (Naka-Rushton-like) output, so responses are
@@ -24,9 +26,11 @@ from scipy.signal import fftconvolve, lfilter
 from scipy.special import ndtr
 
 from .. import audio as A
+from . import articulation
 from .grid import on_speech_cortex, posterior_anterior, smooth_field
 
-RESPONSE_TYPES = {0: "none", 1: "spectrotemporal", 2: "onset", 3: "sustained", 4: "pitch", 5: "category"}
+RESPONSE_TYPES = {0: "none", 1: "spectrotemporal", 2: "onset", 3: "sustained", 4: "pitch", 5: "category",
+                  6: "articulatory"}
 KERNEL_FRAMES = 60  # temporal kernels span 0-600 ms
 BF_RANGE_HZ = (150.0, 6000.0)
 LAG_RANGE_MS = (50.0, 300.0)
@@ -160,9 +164,14 @@ def output_nonlinearity(drive: np.ndarray, tuning: dict, frame_rate: float = A.F
 
 
 def clean_responses(aud: np.ndarray, rel_pitch: np.ndarray, periodicity: np.ndarray, tuning: dict,
-                    categories: np.ndarray | None = None) -> np.ndarray:
+                    categories: np.ndarray | None = None, kinematics: np.ndarray | None = None) -> np.ndarray:
     """(T, E) float32 noiseless high-gamma: zero mean, standard deviation = each site's gain (0 if unresponsive).
-    categories: (T, K) sound-category membership, for category sites (see `linear_drive`)."""
-    response = output_nonlinearity(linear_drive(aud, rel_pitch, periodicity, tuning, categories), tuning)
+    categories: (T, K) sound-category membership, for category sites (see `linear_drive`);
+    kinematics: (T, 6) articulator trajectories, for articulatory sites (`articulation.trajectories`)."""
+    drive = linear_drive(aud, rel_pitch, periodicity, tuning, categories)
+    if kinematics is not None:
+        drive = np.where(tuning["type_code"] == articulation.ARTICULATORY_CODE,
+                         articulation.leading_drive(kinematics, tuning), drive)
+    response = output_nonlinearity(drive, tuning)
     response = (response - response.mean(axis=0)) / (response.std(axis=0) + 1e-12)
     return (response * tuning["gain"][None, :]).astype(np.float32)

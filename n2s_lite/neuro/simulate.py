@@ -1,7 +1,9 @@
-"""Simulated ECoG listening experiment: sentences played with silent gaps while a grid over STG records.
+"""Simulated ECoG experiments: sentences with silent gaps, heard (listening: a grid over STG) or said aloud
+(speaking: a grid over the sylvian fissure, sensorimotor cortex above it and STG below).
 
 Pipeline (all on the 100 Hz frame clock): choose sentences and a presentation schedule -> session audio
-and its auditory features -> each electrode's noiseless response (`responses`) -> trial-to-trial gain
+and its auditory features -> each electrode's noiseless response (`responses`; speaking adds articulatory
+sites that lead the sound, `articulation`) -> trial-to-trial gain
 changes -> additive noise (`noise`) -> bad channels -> z-scored high-gamma, either directly or through a
 raw broadband signal and the real extractor (`broadband`, `n2s_lite.highgamma`). Defaults are calibrated against
 published decoding and encoding results: see docs/simulator.md.
@@ -19,7 +21,7 @@ from .. import audio as A
 from ..corpora.corpus import sentence_key
 from ..errors import InputError
 from ..recording import Recording, electrode_table, trial_table
-from . import broadband, noise, responses, stimulus
+from . import articulation, broadband, noise, responses, stimulus
 from .grid import DEFAULT_GRID, SPACING_MM, electrode_names, grid_positions
 from ..highgamma import high_gamma, zscore
 
@@ -45,7 +47,6 @@ class Presentation:
     repeat: int
 
 
-@threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")
 def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr: float | None = None, seed: int = 0,
                        with_raw: bool = False, repeats: int = 2, test_fraction: float = 0.15,
                        val_fraction: float = 0.1, gap_s: tuple[float, float] = (0.4, 0.8),
@@ -69,12 +70,38 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
     x moves it anteriorly along STG (more sustained, fewer onset sites; negative: posteriorly), y dorsally;
     sites moved off the speech cortex strip (`grid.on_speech_cortex`) do not respond.
     """
+    return _simulate("listening", **locals())
+
+
+def simulate_speaking(corpus, minutes: float = 20, n_electrodes: int = 64, snr: float | None = None, seed: int = 0,
+                      with_raw: bool = False, repeats: int = 2, test_fraction: float = 0.15,
+                      val_fraction: float = 0.1, gap_s: tuple[float, float] = (0.4, 0.8),
+                      grid: tuple[int, int] = DEFAULT_GRID, raw_rate: float = RAW_RATE,
+                      category_share: float = 0.0, responsive_fraction: float = RESPONSIVE_FRACTION,
+                      bad_fraction: float = BAD_FRACTION,
+                      grid_origin_mm: tuple[float, float] = (0.0, 0.0)) -> Recording:
+    """Simulate a participant reading sentences of `corpus` aloud for about `minutes`; a Recording with
+    task='speaking' whose audio is the produced speech. Arguments as `simulate_listening`.
+
+    The grid straddles the sylvian fissure (`articulation.SYLVIAN_MM` on the cortex map; grid_origin_mm moves
+    it): responsive sites above it are articulatory, their activity leading the sound by 50-300 ms; those
+    below are auditory sites as in listening, hearing the participant's own voice with a lowered gain. The same
+    seed gives the same sentences, schedule and noise as `simulate_listening`.
+    """
+    return _simulate("speaking", **locals())
+
+
+@threadpool_limits.wrap(limits=BLAS_THREADS, user_api="blas")
+def _simulate(task, corpus, minutes, n_electrodes, snr, seed, with_raw, repeats, test_fraction, val_fraction, gap_s,
+              grid, raw_rate, category_share, responsive_fraction, bad_fraction, grid_origin_mm) -> Recording:
+    """The experiment of `task` ('listening' or 'speaking'); arguments as `simulate_listening`."""
     snr = DEFAULT_SNR if snr is None else snr
-    _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid, category_share,
-                    responsive_fraction, bad_fraction, grid_origin_mm)
-    # a fifth stream for category sites: the first four are the same as without it
-    stim_rng, brain_rng, noise_rng, raw_rng, category_rng = [
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
+    source = f"simulate_{task}"
+    _check_settings(source, minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid,
+                    category_share, responsive_fraction, bad_fraction, grid_origin_mm)
+    # a fifth stream for category sites and a sixth for articulatory ones: the first ones are the same without them
+    stim_rng, brain_rng, noise_rng, raw_rng, category_rng, motor_rng = [
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
 
     sentences = _choose_sentences(corpus, minutes * 60.0, repeats, gap_s, stim_rng)
     splits = _assign_splits(sentences, test_fraction, val_fraction, stim_rng)
@@ -90,12 +117,19 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
         tuning = responses.assign_categories(category_rng, tuning, grid, category_share, stimulus.N_CATEGORIES)
     if np.any(tuning["type_code"] == 5):  # the session-wide clustering only when some site listens to it
         categories = stimulus.sound_categories(aud, category_rng)
-    clean = responses.clean_responses(aud, stimulus.relative_pitch(f0), periodicity, tuning, categories)
+    kinematics = None
+    if task == "speaking":
+        tuning = articulation.assign_articulatory(motor_rng, tuning, positions, grid, grid_origin_mm)
+        kinematics = articulation.trajectories(aud, periodicity)
+    clean = responses.clean_responses(aud, stimulus.relative_pitch(f0), periodicity, tuning, categories, kinematics)
     trial_gain = _trial_gains(brain_rng, len(schedule), n_electrodes)
     activity = clean * _gain_track(schedule, trial_gain, n_frames) + noise.neural_noise(
         noise_rng, n_frames, grid, n_electrodes, variance=1.0 / snr)
 
     n_bad = int(round(bad_fraction * n_electrodes))
+    speaking = dict(sylvian_mm=articulation.SYLVIAN_MM, lead_range_ms=list(articulation.LEAD_RANGE_MS),
+                    self_suppression=articulation.SELF_SUPPRESSION,
+                    articulators=list(articulation.ARTICULATORS)) if task == "speaking" else {}
     if with_raw:
         raw = broadband.synthesize_raw(raw_rng, activity, raw_rate)
         failure = noise.break_channels(noise_rng, raw, n_bad)
@@ -109,10 +143,10 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
     rec = Recording(
         audio=wave, high_gamma=hg, electrodes=electrode_table(names, positions, bad=failure != ""),
         trials=_trial_table(sentences, features, schedule, splits),
-        raw=raw, raw_rate=raw_rate if with_raw else None,
+        raw=raw, raw_rate=raw_rate if with_raw else None, task=task,
         ground_truth=dict(clean_response=clean, trial_gain=trial_gain.astype(np.float32), **tuning),
         metadata=dict(
-            simulator="n2s_lite.neuro.simulate_listening", n2s_version=__version__, seed=seed, minutes=minutes,
+            simulator=f"n2s_lite.neuro.{source}", n2s_version=__version__, seed=seed, minutes=minutes,
             n_electrodes=n_electrodes, snr=snr, with_raw=with_raw, repeats=repeats, test_fraction=test_fraction,
             val_fraction=val_fraction, gap_s=list(gap_s), grid=list(grid), spacing_mm=SPACING_MM,
             raw_rate=raw_rate if with_raw else None, responsive_fraction=responsive_fraction,
@@ -121,13 +155,12 @@ def simulate_listening(corpus, minutes: float = 20, n_electrodes: int = 64, snr:
             noise_shares=noise.NOISE_SHARES, response_types=responses.RESPONSE_TYPES,
             category_share=category_share, n_categories=stimulus.N_CATEGORIES,
             bad_channels={names[e]: str(failure[e]) for e in np.flatnonzero(failure != "")},
-            n_sentences=len(sentences), mel_params=A.mel_params(), subject=f"sim-{seed}"))
-    return rec.validate(source="simulate_listening")
+            n_sentences=len(sentences), mel_params=A.mel_params(), subject=f"sim-{seed}", **speaking))
+    return rec.validate(source=source)
 
 
-def _check_settings(minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid, category_share,
-                    responsive_fraction, bad_fraction, grid_origin_mm):
-    source = "simulate_listening"
+def _check_settings(source, minutes, n_electrodes, snr, repeats, test_fraction, val_fraction, gap_s, grid,
+                    category_share, responsive_fraction, bad_fraction, grid_origin_mm):
     if not np.isfinite(minutes) or minutes <= 0:
         raise InputError(source, "minutes", "a positive number of minutes", str(minutes))
     if not 1 <= n_electrodes <= grid[0] * grid[1]:
