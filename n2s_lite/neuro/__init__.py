@@ -7,7 +7,7 @@ models.
     table = neuro.encoding_correlations(rec)           # held-out r of mel -> high-gamma models
 See docs/simulator.md for the model and its calibration.
 """
-from .encoding import encoding_correlations
+from ..encoding import encoding_correlations
 from .grid import SPACING_MM, electrode_names, grid_positions
 from ..highgamma import high_gamma
 from .responses import RESPONSE_TYPES
