@@ -1,7 +1,7 @@
 """Phase 2: a lightweight adaptor from high-gamma onto the frozen autoencoder's latent.
 
     hg (B, T, E) z-scored, 100 Hz
-      -> lagged convolution over t - 10 .. t + 30 frames (causal: t - 40 .. t)   `decoding.LaggedConv`
+      -> lagged convolution over the lag window (listening t - 10 .. t + 30 frames; causal t - 40 .. t)   `decoding.LaggedConv`
       -> strided convolution down to the latent rate (100 / stride Hz)
       -> 2-layer LSTM (bidirectional; unidirectional in the causal variant)
       -> linear to latent_dim, layer-normed per frame like the encoder's latent
@@ -30,6 +30,7 @@ from torch import nn
 from . import decoding as D
 from . import train as T
 from .autoencoder import SpeechAutoencoder
+from .lags import LagWindow
 from .losses import latent_alignment, mel_estoi_loss, spectrogram_loss
 from .synth.formants import reference_track_loss
 from .utils import seed_everything
@@ -41,12 +42,21 @@ class Adaptor(nn.Module):
     """(B, T, E) z-scored high-gamma -> (B, ceil(T / stride), latent_dim) latent (zero mean, unit variance per frame)."""
 
     def __init__(self, n_electrodes: int, latent_dim: int, stride: int, channels: int = 64, hidden: int = 96,
-                 layers: int = 2, causal: bool = False, dropout: float = 0.2):
+                 layers: int = 2, causal: bool = False, dropout: float = 0.2, lag_frames: tuple[int, int] | None = None):
+        """lag_frames: (first, last) high-gamma frame offsets read for each frame (`lags.LagWindow.frames`; a causal
+        adaptor's must end at or before 0); None: the listening window (causal: its causal variant)."""
         super().__init__()
+        if lag_frames is None:
+            window = LagWindow.for_task("listening")
+            lag_frames = (window.causal() if causal else window).frames
+        lag_frames = [int(f) for f in lag_frames]
+        if causal and lag_frames[1] > 0:
+            raise ValueError(f"a causal adaptor reads no future high-gamma: lag_frames must end at or before 0, "
+                             f"got {lag_frames}")
         self.config = dict(n_electrodes=n_electrodes, latent_dim=latent_dim, stride=stride, channels=channels,
-                           hidden=hidden, layers=layers, causal=causal, dropout=dropout)
+                           hidden=hidden, layers=layers, causal=causal, dropout=dropout, lag_frames=lag_frames)
         self.stride, self.latent_dim = stride, latent_dim
-        self.front = nn.Sequential(D.LaggedConv(n_electrodes, channels, *D.lag_window(causal)), nn.GELU(),
+        self.front = nn.Sequential(D.LaggedConv(n_electrodes, channels, lag_frames), nn.GELU(),
                                    nn.Dropout(dropout))
         self.down = nn.Conv1d(channels, channels, stride, stride=stride)
         self.lstm = nn.LSTM(channels, hidden, layers, batch_first=True, bidirectional=not causal,
@@ -138,22 +148,26 @@ def transfer_loss(model: TransferModel, hg: torch.Tensor, mel: torch.Tensor, wei
 
 
 def build(autoencoder: SpeechAutoencoder, n_electrodes: int, causal: bool = False, pretrained: bool = True,
-          seed: int = 0, fine_tune: bool = False, **adaptor_options) -> TransferModel:
+          seed: int = 0, fine_tune: bool = False, window: LagWindow | None = None, **adaptor_options) -> TransferModel:
     """A fresh adaptor on a copy of `autoencoder` (pretrained=True; frozen unless fine_tune) or on an
-    untrained decoder of the same architecture (pretrained=False), initialised from `seed`."""
+    untrained decoder of the same architecture (pretrained=False), initialised from `seed`.
+
+    window: the lag window (default: listening's); a causal adaptor reads its causal variant."""
     if fine_tune and not pretrained:
         raise ValueError("fine_tune=True needs pretrained=True: a decoder trained from scratch always learns")
     seed_everything(seed)
     ae = SpeechAutoencoder(**autoencoder.config)
     if pretrained:
         ae.load_state_dict(autoencoder.state_dict())
-    adaptor = Adaptor(n_electrodes, ae.latent_dim, ae.stride, causal=causal, **adaptor_options)
+    window = window or LagWindow.for_task("listening")
+    adaptor = Adaptor(n_electrodes, ae.latent_dim, ae.stride, causal=causal,
+                      lag_frames=(window.causal() if causal else window).frames, **adaptor_options)
     return TransferModel(adaptor, ae, pretrained, fine_tune)
 
 
 def train_adaptor(autoencoder: SpeechAutoencoder, train_trials, val_trials, settings: D.TrainingSettings | None = None,
                   seed: int = 0, causal: bool = False, pretrained: bool = True, weights: LossWeights | None = None,
-                  checkpoint=None, progress: bool = False, fine_tune: bool = False,
+                  checkpoint=None, progress: bool = False, fine_tune: bool = False, window: LagWindow | None = None,
                   **adaptor_options) -> D.NeuralDecoder:
     """Phase 2 on Trial lists (hg (T, E), mel (T, 80) dB) -> a decoder predicting (T, 80) dB from (T, E).
 
@@ -161,6 +175,7 @@ def train_adaptor(autoencoder: SpeechAutoencoder, train_trials, val_trials, sett
     that supervise tracks (`LossWeights.supervises_tracks`) need a decoder="synth" autoencoder and training
     trials with tracks (`data.with_reference_tracks`).
     fine_tune: the pre-trained decoder keeps learning (named 'transfer_finetuned') instead of staying frozen.
+    window: the lag window (`lags.LagWindow`; default listening's); the causal adaptor reads its causal variant.
     """
     settings = settings or D.TrainingSettings()
     weights = weights or LossWeights()
@@ -168,7 +183,7 @@ def train_adaptor(autoencoder: SpeechAutoencoder, train_trials, val_trials, sett
     if weights.supervises_tracks and autoencoder.decoder_kind != "synth":
         raise ValueError(f"pitch, voicing and formant weights {weights.pitch}, {weights.voicing}, {weights.formant} "
                          "supervise a synthesizer decoder's controls; this autoencoder decodes log-mels")
-    model = build(autoencoder, train_trials[0].hg.shape[1], causal, pretrained, seed, fine_tune,
+    model = build(autoencoder, train_trials[0].hg.shape[1], causal, pretrained, seed, fine_tune, window,
                   dropout=settings.dropout, **adaptor_options)
     name = "transfer" + "_causal" * causal + "_finetuned" * fine_tune if pretrained else "scratch"
     history = D.train_network(model, train_trials, val_trials, settings, seed,

@@ -1,9 +1,9 @@
-"""What every neural decoder (adaptor, MLP, LSTM-CNN) shares: the lag window, training windows,
+"""What every neural decoder (adaptor, MLP, LSTM-CNN) shares: the lagged input layer, training windows,
 the training loop around `train.fit`, and the `NeuralDecoder` that predicts a log-mel from high-gamma.
 
-Lag window. Cortical high-gamma follows the sound by roughly 50-300 ms, so the mel frame at time t is
-best read from high-gamma at t .. t + 300 ms. Every non-causal method sees frames t - 10 .. t + 30
-(100 ms back, 300 ms ahead); causal ones see t - 40 .. t (no future). Ridge gets the same lags.
+Lag window. Which high-gamma frames around mel frame t a network reads is a parameter of every network
+(`lag_frames`, a `lags.LagWindow`'s `.frames`), chosen by the recording's task: listening t - 100 ms .. t + 300 ms,
+speaking t - 300 ms .. t + 100 ms; causal variants end at t. Ridge gets the same lags.
 """
 from __future__ import annotations
 
@@ -17,12 +17,11 @@ from torch import nn
 
 from . import train as T
 from .errors import InputError
+from .lags import LagWindow
 from .losses import spectrogram_loss
 from .utils import pick_device
 
-LOOKBACK = 10  # frames (100 ms) of past high-gamma every method sees
-LOOKAHEAD = 30  # frames (300 ms) of future high-gamma a non-causal method sees
-LAGS = tuple(range(-LOOKBACK, LOOKAHEAD + 1))  # offsets of high-gamma frames used for mel frame t
+LISTENING_FRAMES = LagWindow.for_task("listening").frames  # what checkpoints without `lag_frames` were trained on
 
 
 @dataclass
@@ -48,23 +47,19 @@ class TrainingSettings:
 
 
 class LaggedConv(nn.Module):
-    """(B, E, T) -> (B, C, T): one convolution over high-gamma frames t - lookback .. t + lookahead.
+    """(B, E, T) -> (B, C, T): one convolution over high-gamma frames t + first .. t + last (`lag_frames`).
 
     Equivalent to a linear layer applied to the stacked lag window of every frame (zero outside the trial).
+    A window that starts after t or ends before t works too (padding by a negative amount crops).
     """
 
-    def __init__(self, n_in: int, n_out: int, lookback: int, lookahead: int):
+    def __init__(self, n_in: int, n_out: int, lag_frames: tuple[int, int]):
         super().__init__()
-        self.lookback, self.lookahead = lookback, lookahead
-        self.conv = nn.Conv1d(n_in, n_out, lookback + lookahead + 1)
+        self.first, self.last = (int(f) for f in lag_frames)
+        self.conv = nn.Conv1d(n_in, n_out, self.last - self.first + 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.pad(x, (self.lookback, self.lookahead)))
-
-
-def lag_window(causal: bool) -> tuple[int, int]:
-    """(lookback, lookahead) in frames for a causal or non-causal method; both span 41 frames."""
-    return (LOOKBACK + LOOKAHEAD, 0) if causal else (LOOKBACK, LOOKAHEAD)
+        return self.conv(F.pad(x, (-self.first, self.last)))
 
 
 def n_parameters(module: nn.Module, trainable_only: bool = False) -> int:

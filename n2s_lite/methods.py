@@ -17,6 +17,7 @@ import numpy as np
 from . import audio as A
 from . import cache, data
 from . import decoding as D
+from .lags import LagWindow
 from .profiles import lookup
 
 CORPUS = "asterisk"
@@ -91,38 +92,42 @@ def training_settings(profile: str, steps_per_epoch: int | None = None) -> D.Tra
 
 
 def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", seed: int = 0, ae=None,
-                    steps_per_epoch: int | None = None):
+                    steps_per_epoch: int | None = None, window: LagWindow | None = None):
     """Train method `name` (one of METHODS) on Trial lists -> decoder with .predict(hg) -> (T, 80) and .n_parameters.
 
     steps_per_epoch: gradient steps per epoch of the networks (None: one pass over `train`'s frames).
+    window: the lag window every method reads (default: listening's); transfer_causal reads its causal variant.
     """
     from .adaptor import LossWeights, train_adaptor
     from .baselines import RidgeDecoder
     from .baselines.neural import train_baseline
 
     options = settings(profile)
+    window = window or LagWindow.for_task("listening")
     if name == "ridge":
-        return RidgeDecoder(lags=D.LAGS).fit(train, val)
+        return RidgeDecoder(lags=window.lags).fit(train, val)
     if name in ("mlp", "lstm_cnn"):
-        return train_baseline(name, train, val, training_settings(profile, steps_per_epoch), seed, **options[name])
+        return train_baseline(name, train, val, training_settings(profile, steps_per_epoch), seed, window=window,
+                              **options[name])
     if name in USES_AUTOENCODER:
         ae = ae if ae is not None else pretrained_autoencoder(profile)
         return train_adaptor(ae, train, val, training_settings(profile, steps_per_epoch), seed,
-                             causal=name == "transfer_causal",
+                             causal=name == "transfer_causal", window=window,
                              pretrained=name != "scratch", weights=LossWeights(**options["loss"]), **options["adaptor"])
     raise ValueError(f"method must be one of {METHODS}, got {name!r}")
 
 
 def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None, minutes: float | None = None,
-                 electrodes=None, budget: str = "epochs"):
+                 electrodes=None, budget: str = "epochs", lags: LagWindow | None = None):
     """Train method `name` on `rec`'s training trials, validation on its val trials.
 
+    lags: the lag window (`lags.LagWindow`); None: the default window of the recording's task (`rec.task`).
     minutes: only the first `minutes` of training trials; electrodes: only these columns of the good
     electrodes (`keep_electrodes`). budget, how a network's training scales with `minutes`: 'epochs' (an
     epoch is one pass over the trials it trains on, so less data also means fewer gradient steps) or
     'steps' (every epoch has as many steps as a pass over all training trials: less data, same training).
     Trained networks are cached on disk, keyed by the recording's content, the method, the profile's
-    settings, the seed, the data subset, the steps per epoch, the autoencoder's weights and where they train
+    settings, the seed, the data subset, the steps per epoch, the lag window, the autoencoder's weights and where they train
     (device and CPU threads, `train.compute_context`), so `n2s bench` and every notebook share them when
     they would train the same network, whichever ran first (`decoder.train_seconds` keeps the time of the
     training that made it). Ridge is fitted directly.
@@ -133,6 +138,7 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
 
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
+    window = lags or LagWindow.for_task(rec.task)
     trials = {split: keep_electrodes(items, electrodes) for split, items in split_trials(rec).items()}
     train = trials["train"] if minutes is None else first_minutes(trials["train"], minutes)
     steps_per_epoch = None  # one pass over `train`; the same as 'steps' when training on all trials
@@ -144,7 +150,7 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
     def fit():
         started = time.perf_counter()
         decoder = train_on_trials(name, with_tracks_if_supervised(name, profile, rec, train), trials["val"], profile,
-                                  seed, ae, steps_per_epoch)
+                                  seed, ae, steps_per_epoch, window)
         decoder.train_seconds = time.perf_counter() - started
         return decoder
 
@@ -158,7 +164,7 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
     module = adaptor if uses_autoencoder else neural
     config = dict(kind="decoder", method=name, settings=settings(profile), seed=seed, minutes=minutes,
                   electrodes=None if electrodes is None else [int(i) for i in electrodes],
-                  steps_per_epoch=steps_per_epoch, compute=compute_context(),
+                  steps_per_epoch=steps_per_epoch, lags=window.to_dict(), compute=compute_context(),
                   recording=_array_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
                   autoencoder=_array_digest(*[p.detach().numpy() for p in ae.state_dict().values()])
                   if uses_autoencoder else None)

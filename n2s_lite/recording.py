@@ -6,6 +6,7 @@ frame t covers audio samples [160 t, 160 (t + 1)).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,6 +131,29 @@ class Recording:
                 raise InputError(source, "raw", f"a (samples, {hg.shape[1]}) array with raw_rate set",
                                  f"shape {raw.shape}, raw_rate {self.raw_rate}")
         return self
+
+
+def mark_unusable_channels(rec: Recording, source: str = "<recording>", field: str = "high_gamma") -> Recording:
+    """`rec` with electrodes whose high-gamma holds NaN/inf or never changes flagged bad, with a warning naming
+    `source` and them; their NaN/inf values become 0 (decoders drop bad electrodes, `data.trial_arrays`).
+    None left good: an InputError naming `source` and `field` (the file's name for the neural data)."""
+    hg = np.asarray(rec.high_gamma, dtype=np.float32)
+    not_finite = ~np.isfinite(hg).all(axis=0)
+    finite = np.where(np.isfinite(hg), hg, 0.0)
+    flat = ~not_finite & (finite.max(axis=0) == finite.min(axis=0))
+    newly = (not_finite | flat) & ~rec.electrodes["bad"].to_numpy(dtype=bool)
+    if not (newly.any() or not_finite.any()):
+        return rec
+    names = rec.electrodes["name"].to_numpy()
+    if newly.any():
+        warnings.warn(f"{source}: electrodes {', '.join(map(str, names[newly]))} have NaN/inf or constant high-gamma "
+                      "and are marked bad", stacklevel=2)
+    electrodes = rec.electrodes.copy()
+    electrodes["bad"] = electrodes["bad"].to_numpy(dtype=bool) | not_finite | flat
+    if electrodes["bad"].all():
+        raise InputError(source, field, "at least one electrode without NaN/inf and not constant",
+                         f"none of {len(electrodes)} ({int(not_finite.sum())} with NaN/inf, {int(flat.sum())} constant)")
+    return rec.replace(high_gamma=finite.astype(np.float32), electrodes=electrodes)
 
 
 def _leaked_stimuli(trials: pd.DataFrame) -> list:

@@ -7,6 +7,7 @@ import torch
 from phase2_fakes import fake_splits, tiny_autoencoder
 from weight_checks import same_weights
 
+from n2s_lite.lags import LagWindow
 from n2s_lite import adaptor
 from n2s_lite import decoding as D
 
@@ -45,6 +46,15 @@ def test_causal_adaptor_uses_no_future_high_gamma():
 
 def test_non_causal_adaptor_looks_ahead():
     assert _changed_latent_frames(causal=False, changed_from=40)[:20].any()
+
+
+def test_causal_adaptor_refuses_a_window_that_reads_the_future_and_the_window_is_saved(tmp_path):
+    with pytest.raises(ValueError, match="causal"):
+        adaptor.Adaptor(n_electrodes=4, latent_dim=6, stride=2, causal=True, lag_frames=(-30, 10), **SIZE)
+    speaking = LagWindow.for_task("speaking")
+    net = adaptor.Adaptor(n_electrodes=4, latent_dim=6, stride=2, lag_frames=speaking.frames, **SIZE)
+    assert net.config["lag_frames"] == [-30, 10]
+    assert adaptor.Adaptor(**net.config).front[0].conv.kernel_size == (41,)
 
 
 def test_transfer_model_outputs_a_mel_and_trains_only_the_adaptor():

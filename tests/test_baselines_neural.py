@@ -5,6 +5,7 @@ from phase2_fakes import fake_splits
 
 from n2s_lite import decoding as D
 from n2s_lite.baselines import LSTMCNNRegressor, MLPRegressor, neural, train_baseline
+from n2s_lite.lags import LagWindow
 
 SETTINGS = D.TrainingSettings(window=64, batch_size=8, max_epochs=4, patience=4)
 SIZES = {"mlp": dict(hidden=32), "lstm_cnn": dict(channels=12, hidden=16)}
@@ -20,16 +21,18 @@ def test_networks_map_each_frame_to_80_mel_bins(network):
     assert network(torch.randn(2, 33, 5)).shape == (2, 33, 80)
 
 
-def test_mlp_reads_exactly_the_shared_lag_window():
+@pytest.mark.parametrize("window", [LagWindow.for_task("listening"), LagWindow.for_task("speaking"),
+                                    LagWindow(-300, -100)])
+def test_mlp_reads_exactly_its_lag_window(window):
     torch.manual_seed(0)
-    net = MLPRegressor(3, hidden=8).eval()
+    net = MLPRegressor(3, hidden=8, lag_frames=window.frames).eval()
     hg = torch.randn(1, 100, 3)
     poked = hg.clone()
     poked[:, 50] += 1.0
     with torch.no_grad():
         changed = ((net(hg) - net(poked)).abs().amax(dim=(0, 2)) > 1e-6).numpy()
-    # mel frame t reads high-gamma t + lag for lag in LAGS, so frame 50 reaches mel frames 50 - lag
-    assert np.flatnonzero(changed).tolist() == sorted(50 - lag for lag in D.LAGS)
+    # mel frame t reads high-gamma t + lag for lag in the window, so frame 50 reaches mel frames 50 - lag
+    assert np.flatnonzero(changed).tolist() == sorted(50 - lag for lag in window.lags)
 
 
 @pytest.mark.parametrize("name", ["mlp", "lstm_cnn"])

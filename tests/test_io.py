@@ -290,6 +290,39 @@ def test_flinker_coordinates_field_gives_positions(tmp_path):
     assert np.array_equal(electrodes[["x", "y"]].to_numpy(), coordinates[:, 1:])
 
 
+def test_flinker_nan_and_flat_channels_are_marked_bad_with_a_warning(tmp_path):
+    path = tmp_path / "NY001.h5"
+    io.write_flinker(_recording(), path)
+    with h5py.File(path) as handle:
+        ecog = handle["ecog_alldataset"][()]
+    ecog[100:120, 1] = np.nan
+    ecog[:, 2] = 3.0
+    _edit_flinker(path, "ecog_alldataset", ecog)
+    with pytest.warns(UserWarning, match="marked bad"):
+        rec = io.load(path)
+    assert rec.electrodes["bad"].tolist()[1:3] == [True, True] and np.isfinite(rec.high_gamma).all()
+    assert rec.task == "speaking"
+
+
+def test_flinker_test_count_decides_the_test_set(tmp_path):
+    path = tmp_path / "NY002.h5"
+    io.write_flinker(_recording(), path)
+    for field in ("n2s_trial_split", "n2s_trial_stimulus_id", "n2s_electrode_name"):
+        _edit_flinker(path, field)
+    with h5py.File(path, "a") as handle:
+        handle["TestNum_cum"] = np.array([3], np.int32)
+        n_trials = len(handle["label_alldataset"])
+    rec = io.load(path)
+    assert rec.trials["split"].tolist()[-3:] == ["test"] * 3
+    assert (rec.trials["split"] == "test").sum() == 3 and (rec.trials["split"] == "val").any()
+    assert "TestNum_cum" in rec.metadata["trial_splits"] and "TestNum_cum" not in rec.metadata["flinker_unread_fields"]
+    with h5py.File(path, "a") as handle:
+        handle["TestNum_cum"][...] = n_trials
+    with pytest.raises(InputError, match="test-trial count") as error:
+        io.load(path)
+    assert error.value.field == "TestNum_cum"
+
+
 def _edit_flinker(path, field, values=None):
     with h5py.File(path, "a") as handle:
         del handle[field]
@@ -306,6 +339,7 @@ def _edit_flinker(path, field, values=None):
     ("end_ind_re_valid_alldataset", lambda v: v + 10_000, "out-of-range"),
 ])
 def test_flinker_bad_input_names_file_and_field(field, make_bad, message, tmp_path):
+    """(A NaN frame on every channel leaves no usable electrode: an error, not a warning.)"""
     path = tmp_path / "NY000.h5"
     io.write_flinker(_recording(), path)
     with h5py.File(path) as handle:

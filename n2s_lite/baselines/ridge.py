@@ -1,8 +1,10 @@
 """Time-lagged ridge regression, closed form: the linear decoding baseline and the encoding models.
 
 Features at frame t are the input at frames t + lag for every lag; inputs are centred on their training
-mean first and padded with zeros (that mean) beyond a trial's ends, so trials never mix. Decoding the spectrogram uses lags 0..+30 (the neural response follows the sound by up to
-300 ms); an encoding model uses lags -30..0 (the response at t depends on the sound up to 300 ms before).
+mean first and padded with zeros (that mean) beyond a trial's ends, so trials never mix. Decoding the spectrogram
+reads the lag window of the recording's task (`lags.LagWindow`: listening -10..+30 frames, since the neural
+response follows the sound by up to 300 ms); an encoding model reverses it (listening -30..0: the response at t
+depends on the sound up to 300 ms before).
 Features are centred and scaled with the training data; the penalty `alpha` is chosen on validation trials
 from one eigendecomposition of the lagged covariance, so trying many alphas is cheap.
 """
@@ -13,9 +15,9 @@ import warnings
 import numpy as np
 
 from ..errors import InputError
+from ..lags import LagWindow
 from ..metrics import column_correlations
 
-DECODING_LAGS = tuple(range(0, 31))  # frames: neural activity 0-300 ms after the sound
 DEFAULT_ALPHAS = tuple(np.logspace(0, 7, 15))
 
 
@@ -52,7 +54,7 @@ class LaggedRidge:
     val_scores_ (n_alphas, K): mean over validation trials of the Pearson r of each output column.
     """
 
-    def __init__(self, lags=DECODING_LAGS, alphas=DEFAULT_ALPHAS):
+    def __init__(self, lags, alphas=DEFAULT_ALPHAS):
         self.lags = tuple(int(l) for l in lags)
         self.alphas = np.asarray(alphas, dtype=np.float64)
         if not self.lags or self.alphas.size == 0 or np.any(self.alphas < 0):
@@ -128,10 +130,14 @@ class LaggedRidge:
 
 
 class RidgeDecoder(LaggedRidge):
-    """Linear spectrogram decoder: high-gamma (T, E) at frames t..t+30 -> log-mel (T, 80) at frame t.
+    """Linear spectrogram decoder: high-gamma (T, E) at frames t + lags -> log-mel (T, 80) at frame t.
 
+    lags: frame offsets, default the listening window's (-10..+30; `lags.LagWindow.for_task(task).lags`).
     The penalty is the one with the best mean validation spectrogram correlation (per sentence, per bin).
     """
+
+    def __init__(self, lags=LagWindow.for_task("listening").lags, alphas=DEFAULT_ALPHAS):
+        super().__init__(lags, alphas)
 
     def fit(self, train_trials, val_trials) -> "RidgeDecoder":
         """Fit on `data.Trial`s (fields hg, mel); alpha chosen on val_trials."""

@@ -4,18 +4,24 @@ Fields read (all on a 125 Hz clock, audio at 16 kHz, so 128 audio samples per ne
     ecog_alldataset (T, E) high-gamma; wave_re_alldataset (T * 128, 1) audio;
     start_ind_re_valid_alldataset / end_ind_re_valid_alldataset (n_trials,) frame indices;
     label_alldataset (n_trials,) words (bytes).
+    TestNum_cum (optional, scalar or (1,)): the number of test trials, the last ones of the file (flinkerlab's
+    protocol); when present it decides the test set.
 Every other field (wave_re_spec_alldataset, formant/pitch/intensity labels, ...) is listed by name and shape
-in the metadata, not loaded. The layout has no electrode names, bad-channel or split field: flat (constant)
-channels are flagged bad; positions come from an (E, 3) coordinate field if present (its y, z: the
-lateral-surface view), else from a grid.
+in the metadata, not loaded. The layout has no electrode names or bad-channel field: flat (constant) and
+NaN channels are flagged bad (`recording.mark_unusable_channels`); positions come from an (E, 3) coordinate
+field if present (its y, z: the lateral-surface view), else from a grid. The flinkerlab data are speech
+production: the Recording's task is 'speaking'.
 
 So that a recording survives `write` then `io.load` with the same electrodes and test set, n2s-lite adds three
 fields of its own (UTF-8 bytes; flinkerlab code reads fields by name and never sees them):
     n2s_electrode_name (E,) electrode names; n2s_trial_split (n_trials,) 'train'/'val'/'test';
     n2s_trial_stimulus_id (n_trials,) stimulus ids.
 A file without them (e.g. from the flinkerlab pipeline) loads as the layout allows: electrodes named e000,
-e001, ...; the stimulus id is the label; splits recomputed by stimulus (`common.split_by_stimulus`: the
-last-presented words are the test set), with a warning from `read`.
+e001, ...; the stimulus id is the label; the test set from TestNum_cum where the file has it (validation: the
+last-presented words of the other trials), else splits recomputed by stimulus (`common.split_by_stimulus`:
+the last-presented words are the test set), with a warning from `read`. With the file's own test set a word
+can be spoken in training and in test; such test trials get their own stimulus id ("word (test trial k)"), so
+the recording stays valid, and the metadata counts them.
 """
 from __future__ import annotations
 
@@ -29,9 +35,9 @@ from scipy.signal import resample_poly
 
 from .. import audio as A
 from ..errors import InputError
-from ..recording import Recording, electrode_table, trial_table
+from ..recording import Recording, electrode_table, mark_unusable_channels, trial_table
 from ..utils import atomic_path
-from .common import (COMPRESSION, as_audio, as_strings, check_finite, check_same_duration, fit_audio_to_frames,
+from .common import (COMPRESSION, as_audio, as_strings, check_same_duration, fit_audio_to_frames,
                      grid_positions, reading_hdf5, require, split_by_stimulus, summary, to_frames)
 
 NEURAL_RATE = 125  # Hz, the flinkerlab frame clock
@@ -40,11 +46,13 @@ UP, DOWN = 4, 5  # 125 Hz * 4 / 5 = 100 Hz
 SPEC_BINS = 256
 STORED_SPLITS = "stored in the file (n2s_trial_split)"
 RECOMPUTED_SPLITS = "recomputed by stimulus: the last-presented words are the test set (common.split_by_stimulus)"
+FILE_TEST_SPLITS = ("the file's TestNum_cum: its last trials are the test set; validation: the last-presented words "
+                    "of the other trials (common.split_by_stimulus)")
 COORDINATE_FIELDS = ("mni_coordinate_alldataset", "mni_coordinate_alldateset",  # both spellings occur upstream
                      "T1_coordinate_alldataset", "T1_coordinate_alldateset")
 N2S_FIELDS = ("n2s_electrode_name", "n2s_trial_split", "n2s_trial_stimulus_id")  # written by n2s-lite only
 READ_FIELDS = ("ecog_alldataset", "wave_re_alldataset", "start_ind_re_valid_alldataset",
-               "end_ind_re_valid_alldataset", "label_alldataset") + N2S_FIELDS
+               "end_ind_re_valid_alldataset", "label_alldataset", "TestNum_cum") + N2S_FIELDS
 
 
 def looks_like(handle: h5py.File) -> bool:
@@ -66,14 +74,16 @@ def read(path) -> Recording:
     if header["metadata"]["trial_splits"] == RECOMPUTED_SPLITS:
         warnings.warn(f"{path}: the file stores no train/val/test split (n2s_trial_split); {RECOMPUTED_SPLITS}",
                       stacklevel=3)
-    high_gamma = resample_poly(ecog.astype(np.float64), UP, DOWN, axis=0).astype(np.float32)
+    high_gamma = resample_poly(np.nan_to_num(ecog.astype(np.float64)), UP, DOWN, axis=0).astype(np.float32)
+    high_gamma[:, ~np.isfinite(ecog).all(axis=0)] = np.nan  # kept for mark_unusable_channels to flag
     audio, scale = as_audio(path, "wave_re_alldataset", wave, A.SAMPLE_RATE)
     n_frames = high_gamma.shape[0]
     starts, ends = to_frames(header["starts"], header["ends"], NEURAL_RATE, n_frames)
     trials = trial_table(starts, ends, header["labels"], header["splits"], header["stimulus_ids"])
     metadata = dict(header["metadata"], audio_scale=scale)
-    return Recording(audio=fit_audio_to_frames(audio, n_frames), high_gamma=high_gamma,
-                     electrodes=header["electrodes"], trials=trials, metadata=metadata)
+    return mark_unusable_channels(Recording(audio=fit_audio_to_frames(audio, n_frames), high_gamma=high_gamma,
+                                            electrodes=header["electrodes"], trials=trials, task="speaking",
+                                            metadata=metadata), path, "ecog_alldataset")
 
 
 def describe(path) -> dict:
@@ -84,7 +94,8 @@ def describe(path) -> dict:
     trials = trial_table(header["starts"], header["ends"], header["labels"], header["splits"], header["stimulus_ids"])
     return summary("flinker-hdf5", path, subject=header["metadata"]["subject"],
                    duration_s=ecog.shape[0] / NEURAL_RATE, audio_rate=A.SAMPLE_RATE, neural_rate=NEURAL_RATE,
-                   electrodes=header["electrodes"], trials=trials, trial_splits=header["metadata"]["trial_splits"],
+                   electrodes=header["electrodes"], trials=trials, task="speaking",
+                   trial_splits=header["metadata"]["trial_splits"],
                    unread_fields=sorted(header["metadata"]["flinker_unread_fields"]))
 
 
@@ -92,7 +103,7 @@ def _ecog(handle: h5py.File, path) -> np.ndarray:
     ecog = require(handle, "ecog_alldataset", path)[()]
     if ecog.ndim != 2 or min(ecog.shape) == 0:
         raise InputError(path, "ecog_alldataset", "a (time, electrodes) array", f"shape {ecog.shape}")
-    return check_finite(path, "ecog_alldataset", ecog)
+    return ecog  # NaN channels are flagged bad by `read`
 
 
 def _header(handle: h5py.File, path, ecog: np.ndarray) -> dict:
@@ -110,18 +121,40 @@ def _header(handle: h5py.File, path, ecog: np.ndarray) -> dict:
     positions, position_source = _positions(handle, path, ecog.shape[1])
     names = (_n2s_labels(handle, path, "n2s_electrode_name", ecog.shape[1], "ecog_alldataset column")
              or [f"e{i:03d}" for i in range(ecog.shape[1])])
-    electrodes = electrode_table(names, positions, bad=np.ptp(ecog, axis=0) == 0)
+    electrodes = electrode_table(names, positions, bad=~(np.nanmax(ecog, axis=0) > np.nanmin(ecog, axis=0)))
     stimulus_ids = _n2s_labels(handle, path, "n2s_trial_stimulus_id", len(labels), "label") or labels
     splits = _n2s_labels(handle, path, "n2s_trial_split", len(labels), "label")
+    split_rule, shared_words = STORED_SPLITS, 0
+    if splits is None and "TestNum_cum" in handle:
+        splits, stimulus_ids, shared_words = _file_test_split(handle, path, stimulus_ids)
+        split_rule = FILE_TEST_SPLITS
+    elif splits is None:
+        splits, split_rule = split_by_stimulus(stimulus_ids), RECOMPUTED_SPLITS
     unread = {name: list(handle[name].shape) for name in handle
               if name not in READ_FIELDS and isinstance(handle[name], h5py.Dataset)}
     metadata = dict(source_format="flinker-hdf5", source_file=str(path), subject=Path(path).stem,
                     source_neural_rate=NEURAL_RATE, electrode_positions=position_source,
-                    bad_electrodes_rule="flat (constant) channels", flinker_unread_fields=unread,
-                    trial_splits=RECOMPUTED_SPLITS if splits is None else STORED_SPLITS)
+                    bad_electrodes_rule="flat (constant) or NaN channels", flinker_unread_fields=unread,
+                    trial_splits=split_rule, test_words_also_in_training=shared_words)
     return dict(labels=labels, starts=starts.astype(np.int64), ends=ends.astype(np.int64), electrodes=electrodes,
-                stimulus_ids=stimulus_ids, splits=split_by_stimulus(stimulus_ids) if splits is None else splits,
-                metadata=metadata)
+                stimulus_ids=stimulus_ids, splits=splits, metadata=metadata)
+
+
+def _file_test_split(handle: h5py.File, path, stimulus_ids: list[str]) -> tuple[list[str], list[str], int]:
+    """Splits from TestNum_cum (its last trials are 'test'; 'val' the last-presented words of the rest), the
+    stimulus ids with test trials of words also spoken outside the test set renamed, and how many those are."""
+    count = np.asarray(handle["TestNum_cum"][()]).ravel()
+    n_trials = len(stimulus_ids)
+    if count.size != 1 or not 0 < int(count[0]) < n_trials - 1:
+        raise InputError(path, "TestNum_cum", f"one test-trial count between 1 and {n_trials - 2} (the file has "
+                         f"{n_trials} trials; training and validation need at least one each)", f"{count.tolist()}")
+    n_test = int(count[0])
+    rest = stimulus_ids[:-n_test]
+    splits = split_by_stimulus(rest, test_fraction=0.0) + ["test"] * n_test
+    seen = set(rest)
+    ids = rest + [f"{word} (test trial {k})" if word in seen else word
+                  for k, word in enumerate(stimulus_ids[-n_test:])]
+    return splits, ids, sum(word in seen for word in stimulus_ids[-n_test:])
 
 
 def _n2s_labels(handle: h5py.File, path, field: str, n: int, per: str) -> list[str] | None:
