@@ -217,6 +217,25 @@ def figure(table: dict, metrics=FIGURE_METRICS) -> plt.Figure:
     return fig
 
 
+def differences_figure(table: dict, metrics=FIGURE_METRICS) -> plt.Figure:
+    """One panel per metric: each participant's difference, REFERENCE minus every other method (oriented so that
+    above zero favours REFERENCE), one point per participant, the median as a bar."""
+    metrics = [m for m in metrics if m in table["metrics"]]
+    others = list(table["comparisons"])
+    fig, axes = plt.subplots(1, len(metrics), figsize=(0.8 * max(len(others), 2) * len(metrics) + 1.0, 3.4),
+                             squeeze=False, constrained_layout=True)
+    for ax, metric in zip(axes[0], metrics):
+        for i, method in enumerate(others):
+            row = table["comparisons"][method][metric]
+            ax.scatter(np.full(row["participants"], i), list(row["differences"].values()), s=18, color="C0")
+            ax.hlines(row["median_difference"], i - 0.3, i + 0.3, color="k", lw=1.5)
+        ax.axhline(0.0, color="0.6", ls="--", lw=1)
+        ax.set_xticks(range(len(others)), others)
+        plt.setp(ax.get_xticklabels(), rotation=40, ha="right", rotation_mode="anchor")
+        ax.set(title=f"{REFERENCE} minus method: {metric}", ylabel="> 0: transfer better")
+    return fig
+
+
 def write(table: dict, out_dir, overwrite: bool = False) -> list[Path]:
     """Write out_dir/group.json, group.md and the figure (fig09_group.png/.pdf), each atomically; an existing
     file is refused (FileExistsError, before anything is written) unless overwrite=True. Returns the paths."""
