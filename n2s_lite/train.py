@@ -5,6 +5,13 @@ resumed from a checkpoint continues with exactly the numbers an uninterrupted ru
 Checkpoints hold only tensors and plain Python values: they load with `torch.load(weights_only=True)`.
 `save_model` / `load_model` write and rebuild a trained model; `trained_once` makes a phase-1 product (the
 autoencoder, the vocoder) once per configuration and machine and serves it from the cache after that.
+
+Devices and precision: `TrainConfig.device` 'auto' trains on CUDA when there is a GPU. `TrainConfig.precision`
+'auto' computes the forward pass and loss in bfloat16 under `torch.autocast` on a CUDA GPU that supports it
+(float32's exponent range, so no loss scaling), in float32 elsewhere; 'fp16' uses float16 with a `GradScaler`
+(for GPUs without bfloat16); 'bf16' forces bfloat16 (also on CPU); 'fp32' turns it off. The weights and the
+optimiser stay float32. `torch.compile` is not used: it could not be measured on a GPU here, and on CPU the
+models are small enough that compiling costs more than it saves.
 """
 from __future__ import annotations
 
@@ -38,7 +45,40 @@ class TrainConfig:
     grad_clip: float = 1.0
     seed: int = 0
     device: str = "auto"
+    precision: str = "auto"  # "auto", "bf16", "fp16" or "fp32": see `mixed_precision`
     progress: bool = True
+
+
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+
+
+@dataclass(frozen=True)
+class MixedPrecision:
+    """How `fit` computes: autocast on `device_type` to `dtype` when enabled; `scaled`: a float16 GradScaler."""
+
+    device_type: str
+    dtype: torch.dtype | None
+    scaled: bool
+
+    @property
+    def enabled(self) -> bool:
+        return self.dtype is not None
+
+    @property
+    def name(self) -> str:
+        return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
+
+
+def mixed_precision(device: str, precision: str = "auto") -> MixedPrecision:
+    """The autocast of `precision` on `device` ('cuda', 'cpu', 'mps', 'cuda:1', ...): 'auto' is bf16 on a CUDA GPU
+    that supports it and fp32 (no autocast) elsewhere; 'fp16' scales the loss (GradScaler) against underflow."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    device_type = torch.device(device).type
+    if precision == "auto":
+        precision = "bf16" if device_type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": None}[precision]
+    return MixedPrecision(device_type, dtype, scaled=precision == "fp16")
 
 
 def fit(model: torch.nn.Module, train_loss: Callable[[torch.nn.Module, object], torch.Tensor],
@@ -53,6 +93,8 @@ def fit(model: torch.nn.Module, train_loss: Callable[[torch.nn.Module, object], 
     device = pick_device(config.device)
     model.to(device)
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    amp = mixed_precision(device, config.precision)
+    scaler = torch.amp.GradScaler(amp.device_type, enabled=amp.scaled)
     state = dict(epoch=0, history=[], best_val=math.inf, best_state=None, stale=0)
     if checkpoint is not None and Path(checkpoint).exists():
         state = _resume(checkpoint, model, optimiser, config)
@@ -68,17 +110,20 @@ def fit(model: torch.nn.Module, train_loss: Callable[[torch.nn.Module, object], 
         losses = []
         for batch in batches(epoch):
             optimiser.zero_grad(set_to_none=True)
-            loss = train_loss(model, batch)
-            loss.backward()
+            with torch.autocast(amp.device_type, dtype=amp.dtype, enabled=amp.enabled):
+                loss = train_loss(model, batch)
+            scaler.scale(loss).backward()  # without fp16 the scaler passes everything through unchanged
             if config.grad_clip:
+                scaler.unscale_(optimiser)
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimiser.step()
+            scaler.step(optimiser)
+            scaler.update()
             losses.append(float(loss.detach()))
         model.eval()
         with torch.no_grad():
             val = float(val_loss(model))
         record = dict(epoch=epoch, train_loss=sum(losses) / max(len(losses), 1), val_loss=val,
-                      seconds=time.perf_counter() - started)
+                      seconds=time.perf_counter() - started, device=device, precision=amp.name)
         state["history"].append(record)
         if val < state["best_val"]:
             state.update(best_val=val, stale=0, best_state=copy.deepcopy(model.state_dict()))
@@ -93,16 +138,19 @@ def fit(model: torch.nn.Module, train_loss: Callable[[torch.nn.Module, object], 
     return state["history"]
 
 
-def compute_context(device: str = "auto", threads: int | None = None) -> dict:
-    """Where a training run computes: {'device': 'cuda' | 'mps' | 'cpu', 'torch_threads': n}
-    (threads: None means torch's current thread count).
+def compute_context(device: str = "auto", threads: int | None = None, precision: str = "auto") -> dict:
+    """Where a training run computes: {'device': 'cuda' | 'mps' | 'cpu', 'torch_threads': n}, plus 'precision'
+    when it is mixed ('bf16' or 'fp16', `mixed_precision`) (threads: None means torch's current thread count).
 
     Part of the cache key of every trained product: another device or CPU thread count sums the same
     numbers in another order and ends at another network (phase-2 runs moved by about one seed spread
     between 1 and 2 threads), so a cache must not serve one for the other. The OpenMP environment
     (OMP_NUM_THREADS) can move results too and is not part of it: set it the same way to compare runs.
     """
-    return dict(device=pick_device(device), torch_threads=torch.get_num_threads() if threads is None else threads)
+    device = pick_device(device)
+    context = dict(device=device, torch_threads=torch.get_num_threads() if threads is None else threads)
+    amp = mixed_precision(device, precision)
+    return context | dict(precision=amp.name) if amp.enabled else context
 
 
 @contextmanager

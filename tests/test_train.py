@@ -4,7 +4,8 @@ import torch
 from weight_checks import same_weights
 
 from n2s_lite import cache
-from n2s_lite.train import TrainConfig, compute_context, fit, learning_rate, load_payload, save_model, torch_threads
+from n2s_lite.train import (TrainConfig, compute_context, fit, learning_rate, load_payload, mixed_precision, save_model,
+                            torch_threads)
 from n2s_lite.utils import pick_device
 
 
@@ -15,7 +16,7 @@ def _problem(seed=0):
     return x, y
 
 
-def _run(max_epochs, checkpoint=None, seed=0, schedule="constant", interrupt_at=None, disturb=False):
+def _run(max_epochs, checkpoint=None, seed=0, schedule="constant", interrupt_at=None, disturb=False, precision="auto"):
     """disturb: draw from torch's global random stream between building the model and training it."""
     x, y = _problem()
     torch.manual_seed(seed)
@@ -32,13 +33,36 @@ def _run(max_epochs, checkpoint=None, seed=0, schedule="constant", interrupt_at=
     loss = lambda m, idx: torch.nn.functional.mse_loss(m(x[idx]), y[idx])
     val = lambda m: torch.nn.functional.mse_loss(m(x[:64]), y[:64])
     config = TrainConfig(max_epochs=max_epochs, lr=1e-2, patience=100, seed=seed, device="cpu", progress=False,
-                         schedule=schedule)
+                         schedule=schedule, precision=precision)
     return model, fit(model, loss, batches, val, config, checkpoint=checkpoint)
 
 
 def test_training_lowers_the_validation_loss():
     _, history = _run(10)
     assert history[-1]["val_loss"] < 0.5 * history[0]["val_loss"]
+
+
+def test_precision_resolves_per_device(monkeypatch):
+    assert mixed_precision("cpu").name == "fp32" and not mixed_precision("cpu").enabled  # CPU: no autocast
+    assert mixed_precision("cpu", "bf16").dtype == torch.bfloat16 and not mixed_precision("cpu", "bf16").scaled
+    assert mixed_precision("cuda:1", "fp16").scaled and mixed_precision("cuda:1", "fp16").device_type == "cuda"
+    for supported, expected in ((True, "bf16"), (False, "fp32")):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: supported)
+        assert mixed_precision("cuda").name == expected
+    with pytest.raises(ValueError, match="precision"):
+        mixed_precision("cpu", "fp8")
+    assert compute_context("cpu", threads=2, precision="bf16") == dict(device="cpu", torch_threads=2, precision="bf16")
+
+
+def test_mixed_precision_trains_on_cpu_with_float32_weights():
+    """The GPU's code paths (autocast, and GradScaler for fp16) run on CPU too."""
+    reference = [h["train_loss"] for h in _run(5)[1]]
+    for precision in ("bf16", "fp16"):
+        model, history = _run(5, precision=precision)
+        assert history[-1]["val_loss"] < 0.5 * history[0]["val_loss"]
+        assert {(h["device"], h["precision"]) for h in history} == {("cpu", precision)}
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+        assert [h["train_loss"] for h in history] != reference  # autocast did compute in lower precision
 
 
 def test_same_seed_same_numbers():
