@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import re
 import subprocess
@@ -24,6 +23,7 @@ from pathlib import Path
 from . import __version__, profiles
 from .clock import StageClock
 from .errors import N2SError
+from .machine import describe
 from .utils import atomic_path, pick_device, seed_everything
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -206,30 +206,26 @@ def reproduce(profile: str = "auto", only=None, executed_dir=None, figures_dir=N
                                            kernel_name=KERNEL_NAME, cwd=str(notebooks_dir), progress_bar=False)
         except papermill.PapermillExecutionError as exc:
             raise NotebookFailed(source.name, exc.exec_count, exc.source, exc.ename, exc.evalue, executed) from None
-    return write_manifest(figures_dir, profile, int(seed), clock.seconds, clock.stolen(), recording)
+    return write_manifest(figures_dir, profile, int(seed), clock.seconds, recording)
 
 
-def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, stolen: dict | None = None,
-                   recording=None) -> dict:
+def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, recording=None) -> dict:
     """Gather results_NN.json and the run's provenance into figures_dir/MANIFEST.json; return the manifest.
 
     recording: the participant's recording file (its path and sha256 are recorded), None for the simulated one.
-    wall_times: {notebook: seconds}; stolen: {notebook: share of the machine's CPU time the hypervisor took
-    meanwhile (`clock.StageClock`)}. Those of notebooks not run this time are kept from an earlier manifest of
+    wall_times: {notebook: seconds} (`clock.StageClock`). Those of notebooks not run this time are kept from an earlier manifest of
     the same profile and seed (e.g. after `--only 6`), so the manifest always describes the figures there.
     """
     figures_dir = Path(figures_dir)
     previous = _read_json(figures_dir / MANIFEST)
-    stolen = stolen or {}
     identity = None if recording is None else source_identity(recording)
     if (previous.get("profile"), previous.get("seed"), previous.get("recording")) == (profile, seed, identity):
         wall_times = {**previous.get("notebook_seconds", {}), **wall_times}
-        stolen = {**previous.get("notebook_cpu_stolen", {}), **stolen}
     results = {path.stem: _read_json(path) for path in sorted(figures_dir.glob("results_*.json"))}
     manifest = dict(
         profile=profile, seed=seed, recording=identity, commit=git_commit(figures_dir), device=pick_device(),
-        machine=dict(cpu_count=os.cpu_count(), platform=platform.platform()), python=platform.python_version(), packages=package_versions(),
-        notebook_seconds=dict(sorted(wall_times.items())), notebook_cpu_stolen=dict(sorted(stolen.items())),
+        machine=describe(), python=platform.python_version(), packages=package_versions(),
+        notebook_seconds=dict(sorted(wall_times.items())),
         figures=sorted(p.name for p in figures_dir.iterdir() if p.name.startswith("fig")),
         results_table=results.get("results_06", {}).get("results", {}).get("table"),
         results=results,

@@ -1,10 +1,9 @@
-"""How long does each phase-2 training step take here, and how much CPU time does the hypervisor steal meanwhile?
+"""How long does each phase-2 training step take here?
 
 Trains a fresh `transfer` network of a profile for one epoch of its batches (seed 0, the profile's loss
-weights and sizes) on the given torch threads, and prints one JSON line: the seconds of every step, their
-sum, and the share of the machine's CPU time stolen during the epoch (`n2s_lite.clock`; None where the
-system does not report steal). On a shared host the 2-thread steps vary far more than the 1-thread ones
-(README, Timing). Needs the profile's participant and autoencoder (made, or loaded from the cache).
+weights and sizes) on the given torch threads, and prints one JSON line: the seconds of every step and
+their sum. On a shared host the 2-thread steps vary far more than the 1-thread ones (docs/reproducibility.md).
+Needs the profile's participant and autoencoder (made, or loaded from the cache).
 
     python scripts/phase2_step_times.py --threads 2      # standard profile
     python scripts/phase2_step_times.py --threads 1
@@ -20,25 +19,23 @@ import torch
 from n2s_lite import decoding as D
 from n2s_lite import experiment as X
 from n2s_lite.adaptor import LossWeights, build, transfer_loss
-from n2s_lite.clock import StageClock
 from n2s_lite.train import torch_threads
 
 
 def step_times(model, batches, weights: LossWeights, lr: float, threads: int) -> dict:
     """Train `model` on `batches` ((B, T, E) high-gamma, (B, T, 80) dB mel) with AdamW on `threads` threads;
-    returns {threads, step_seconds, seconds, cpu_stolen}."""
+    returns {threads, step_seconds, seconds}."""
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
-    clock, seconds = StageClock(), []
+    seconds = []
     model.train()
-    with torch_threads(threads), clock.stage("epoch"):
+    with torch_threads(threads):
         for hg, mel in batches:
             started = time.perf_counter()
             optimiser.zero_grad()
             transfer_loss(model, hg, mel, weights).backward()
             optimiser.step()
             seconds.append(round(time.perf_counter() - started, 3))
-    return dict(threads=threads, step_seconds=seconds, seconds=round(sum(seconds), 2),
-                cpu_stolen=clock.stolen()["epoch"])
+    return dict(threads=threads, step_seconds=seconds, seconds=round(sum(seconds), 2))
 
 
 def main(argv=None) -> int:

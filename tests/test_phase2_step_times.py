@@ -1,4 +1,4 @@
-"""scripts/phase2_step_times.py: the seconds of each phase-2 training step and the CPU time stolen meanwhile."""
+"""scripts/phase2_step_times.py: the seconds of each phase-2 training step."""
 import json
 
 import torch
@@ -20,7 +20,7 @@ def test_one_epoch_is_timed_step_by_step_and_the_network_learns(monkeypatch, cap
     assert printed["threads"] == 1 and len(printed["step_seconds"]) >= 1
     assert all(s > 0 for s in printed["step_seconds"])
     assert abs(printed["seconds"] - sum(printed["step_seconds"])) < 0.01
-    assert printed["cpu_stolen"] is None or 0.0 <= printed["cpu_stolen"] <= 1.0
+    assert set(printed) == {"threads", "step_seconds", "seconds"}
     assert torch.get_num_threads() == threads_before
 
 

@@ -100,13 +100,11 @@ def test_executed_copies_may_not_go_into_the_source_tree(tmp_path):
 
 
 def test_manifest_keeps_wall_times_of_notebooks_not_rerun(tmp_path):
-    reproduce.write_manifest(tmp_path, "smoke", 0, {"01_a.ipynb": 2.0, "02_b.ipynb": 3.0},
-                             {"01_a.ipynb": 0.1, "02_b.ipynb": 0.2})
-    manifest = reproduce.write_manifest(tmp_path, "smoke", 0, {"02_b.ipynb": 4.0}, {"02_b.ipynb": 0.3})
+    reproduce.write_manifest(tmp_path, "smoke", 0, {"01_a.ipynb": 2.0, "02_b.ipynb": 3.0})
+    manifest = reproduce.write_manifest(tmp_path, "smoke", 0, {"02_b.ipynb": 4.0})
     assert manifest["notebook_seconds"] == {"01_a.ipynb": 2.0, "02_b.ipynb": 4.0}
-    assert manifest["notebook_cpu_stolen"] == {"01_a.ipynb": 0.1, "02_b.ipynb": 0.3}
     manifest = reproduce.write_manifest(tmp_path, "standard", 0, {"02_b.ipynb": 5.0})
-    assert manifest["notebook_seconds"] == {"02_b.ipynb": 5.0} and manifest["notebook_cpu_stolen"] == {}
+    assert manifest["notebook_seconds"] == {"02_b.ipynb": 5.0}
 
 
 @pytest.mark.slow
@@ -133,11 +131,9 @@ def test_reproduce_runs_notebooks_and_writes_the_manifest(tmp_path):
     assert manifest["profile"] == "smoke" and manifest["seed"] == 7
     assert manifest["results_table"] == [{"method": "m", "seed": 7}]
     assert set(manifest["notebook_seconds"]) == {"01_first.ipynb", "06_table.ipynb"}
-    assert set(manifest["notebook_cpu_stolen"]) == set(manifest["notebook_seconds"])
     assert manifest["packages"]["n2s-lite"] == metadata.version("n2s-lite")
     assert manifest["machine"]["cpu_capability"] == machine.cpu_capability()
     assert manifest["machine"]["cpu"] == machine.cpu_model()
-    assert set(manifest["machine"]["fingerprint"]) == {"threads", "steps", "loss", "weights_sha256", "seconds"}
     assert "fig01_line.png" in manifest["figures"]
 
 
@@ -181,3 +177,93 @@ def test_commit_is_dirty_for_source_edits_not_for_regenerated_figures(tmp_path, 
     assert reproduce.git_commit() == clean + "-dirty"  # without outputs every tracked change counts
     (tmp_path / "code.py").write_text("x = 2\n")
     assert reproduce.git_commit(figures) == clean + "-dirty"
+
+
+def test_only_the_committed_profile_writes_into_figures_by_default(monkeypatch):
+    import torch
+
+    from n2s_lite import profiles
+
+    root = reproduce.REPO_ROOT
+    assert reproduce.default_figures_dir("standard") == root / "figures"
+    assert reproduce.default_figures_dir("smoke") == root / "runs" / "figures-smoke"
+    assert reproduce.default_figures_dir("full") == root / "runs" / "figures-full"
+    # a recording's figures never replace the committed ones, whatever the profile
+    assert reproduce.default_figures_dir("standard", "/data/sub-01.h5") == root / "runs" / "figures-standard-sub-01"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # auto on a GPU machine runs full
+    assert reproduce.default_figures_dir(profiles.resolve("auto")) == root / "runs" / "figures-full"
+
+
+@pytest.mark.slow
+def test_a_smoke_run_leaves_git_status_clean(tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+
+    # a checkout with the repository's .gitignore and committed figures, and one notebook that writes figures
+    shutil.copy(reproduce.REPO_ROOT / ".gitignore", tmp_path / ".gitignore")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "fig01_line.png").write_bytes(b"the standard run's")
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    write_notebook(source / "01_first.ipynb",
+                   "from n2s_lite import plots, reproduce\nimport matplotlib.pyplot as plt\n"
+                   "run = reproduce.start_notebook(profile, seed, figures_dir)\n"
+                   "fig, ax = plt.subplots(); ax.plot([0, 1])\nplots.save_figure(fig, 'fig01_line', figures_dir)\n"
+                   "reproduce.save_results(1, {'x': 1}, run)")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    monkeypatch.setattr(reproduce, "REPO_ROOT", tmp_path.resolve())
+    manifest = reproduce.reproduce("smoke", notebooks_dir=source)
+    assert (tmp_path / "runs" / "figures-smoke" / "fig01_line.png").exists()
+    assert manifest["profile"] == "smoke" and manifest["results"]["results_01"]["results"] == {"x": 1}
+    assert git("status", "--porcelain", "--untracked-files=all") == ""
+    assert (tmp_path / "figures" / "fig01_line.png").read_bytes() == b"the standard run's"
+
+
+@pytest.mark.slow
+def test_reproduce_a_speaking_recording_into_its_own_directory(tmp_path, monkeypatch):
+    import hashlib
+
+    from n2s_lite import cli, corpora, io, neuro
+    from n2s_lite.lags import LagWindow
+
+    _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load("asterisk"))
+    path = tmp_path / "speaker.h5"
+    io.save(neuro.simulate_speaking(stimuli, minutes=2, n_electrodes=16, seed=5), path)
+    figures = tmp_path / "out"
+    assert cli.main(["reproduce", "--profile", "smoke", "--recording", str(path), "--figures-dir", str(figures),
+                     "--executed-dir", str(tmp_path / "executed"), "--notebooks", "2", "5"]) == 0
+    identity = dict(path=str(path.resolve()), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    manifest = json.loads((figures / "MANIFEST.json").read_text())
+    assert manifest["recording"] == identity
+    for number in (2, 5):
+        saved = json.loads((figures / f"results_{number:02d}.json").read_text())
+        assert saved["recording"] == identity and saved["profile"] == "smoke"
+        assert saved["results"]["task"] == "speaking"
+        assert saved["results"]["lags"] == LagWindow.for_task("speaking").to_dict()
+    # the adaptor trained in notebook 5 read the speaking window, not the listening one
+    read = json.loads((figures / "results_05.json").read_text())["results"]["lag_frames_read"]
+    assert read == list(LagWindow.for_task("speaking").frames) != list(LagWindow.for_task("listening").frames)
+    assert {"fig02_electrode_maps.png", "fig05_adaptor_learning_curves.png", "fig05_decoded_spectrograms.png"} <= {
+        p.name for p in figures.iterdir()}
+    assert not (figures / "fig02_signal_chain.png").exists()  # the simulator's demonstration, not this participant's
+
+
+def test_a_recording_runs_only_the_notebooks_that_take_it(tmp_path):
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    write_notebook(source / "01_corpus.ipynb", "x = 1")
+    write_notebook(source / "02_participant.ipynb", "x = 2",
+                   parameters="profile = 'smoke'\nseed = 0\nfigures_dir = 'unused'\nrecording = None")
+    recording = tmp_path / "rec.h5"
+    recording.write_bytes(b"not read here")
+    with pytest.raises(ValueError, match=r"notebooks \[1\] take no recording"):
+        reproduce.reproduce("smoke", only=[1, 2], executed_dir=tmp_path / "executed", figures_dir=tmp_path / "figs",
+                            notebooks_dir=source, recording=recording)
+    with pytest.raises(FileNotFoundError, match="no such recording"):
+        reproduce.reproduce("smoke", executed_dir=tmp_path / "executed", figures_dir=tmp_path / "figs",
+                            notebooks_dir=source, recording=tmp_path / "missing.h5")

@@ -1,16 +1,25 @@
-"""scripts/training_fingerprint.py: prints the machine's kernels, processor and training fingerprint."""
+"""scripts/training_fingerprint.py: the machine's kernels, processor and the hash of a short seeded training."""
 import json
 
+import torch
 from script_loading import load_script
 
 from n2s_lite import machine
 
 
-def test_prints_one_json_line_with_the_fingerprint_of_the_given_steps_and_threads(capsys):
+def test_prints_the_machine_and_a_seeded_runs_hash_and_leaves_the_caller_alone(capsys):
     script = load_script("training_fingerprint")
-    assert script.main(["--steps", "2", "--threads", "1"]) == 0
-    printed = json.loads(capsys.readouterr().out)
-    assert printed["cpu_capability"] == machine.cpu_capability() and printed["cpu"] == machine.cpu_model()
-    fingerprint = machine.training_fingerprint(steps=2, threads=1)
-    assert printed["threads"] == 1 and printed["steps"] == 2
-    assert printed["weights_sha256"] == fingerprint["weights_sha256"] and printed["loss"] == fingerprint["loss"]
+    threads_before = torch.get_num_threads()
+    torch.manual_seed(123)
+    expected_draw = torch.rand(3)
+    torch.manual_seed(123)
+    runs = []
+    for seed in (0, 0, 1):
+        assert script.main(["--steps", "1", "--threads", "1", "--seed", str(seed), "--profile", "smoke"]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    assert torch.equal(torch.rand(3), expected_draw) and torch.get_num_threads() == threads_before
+    first, again, other_seed = runs
+    assert first["cpu_capability"] == machine.cpu_capability() and first["cpu"] == machine.cpu_model()
+    assert (first["profile"], first["threads"], first["steps"]) == ("smoke", 1, 1) and first["seconds"] > 0
+    assert len(first["weights_sha256"]) == 16 and first["weights_sha256"] == again["weights_sha256"]
+    assert other_seed["weights_sha256"] != first["weights_sha256"]
