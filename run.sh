@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One entry point that sets everything up from nothing, then runs a job.
 #   bash run.sh test      every test: pytest over the package and the notebooks (nbval), smoke profile
-#   bash run.sh figures   the main job: regenerate figures/ with `n2s reproduce` (profile: $N2S_PROFILE or auto)
+#   bash run.sh lab       open the notebooks in JupyterLab (profile: $N2S_PROFILE or smoke; extra arguments go
+#                         to jupyter lab, e.g. --no-browser --port 8890)
+#   bash run.sh figures   regenerate the figures with `n2s reproduce` (profile: $N2S_PROFILE or auto)
 #   bash run.sh setup     only create .venv and install what is needed
 # Needs Debian/Ubuntu with python3 (>= 3.10) and python3-venv. As root it installs the system packages
 # itself; otherwise it prints the apt-get command to run.
@@ -66,21 +68,27 @@ setup_venv() {
   fi
 }
 
+usage() {
+  echo "usage: bash run.sh [test|lab|figures|setup] [extra arguments]"
+}
+
 main() {
   cd "$(dirname "${BASH_SOURCE[0]}")"
   local job=${1:-test}
   shift || true
   install_system_packages
   setup_venv
-  export MPLBACKEND=Agg
   # Expensive products (pre-trained autoencoder, simulated participants, trained decoders) are cached here,
   # keyed by configuration and code, so tests, notebooks and re-runs share them.
   export N2S_CACHE="${N2S_CACHE:-$PWD/.cache/n2s}"
   case "$job" in
     setup) ;;
-    test) python -m pytest "$@" ;;
-    figures) n2s reproduce --profile "${N2S_PROFILE:-auto}" "$@" ;;
-    *) echo "usage: bash run.sh [test|figures|setup] [extra arguments]" >&2; exit 2 ;;
+    test) MPLBACKEND=Agg python -m pytest "$@" ;;
+    figures) MPLBACKEND=Agg n2s reproduce --profile "${N2S_PROFILE:-auto}" "$@" ;;
+    # No MPLBACKEND here: the notebook kernel then draws figures inline. Root (a container, as the system
+    # packages above): Jupyter refuses to start without --allow-root.
+    lab) jupyter lab --ServerApp.root_dir=notebooks $([ "$(id -u)" -eq 0 ] && echo --allow-root) "$@" ;;
+    *) usage >&2; exit 2 ;;
   esac
 }
 

@@ -1,10 +1,21 @@
-"""pyproject.toml, constraints.txt, environment.yml and binder/ describe the same dependencies."""
+"""The set-up script and the descriptions of the environment: pyproject.toml, constraints.txt, environment.yml,
+binder/ and run.sh agree, run.sh picks the right torch build, and `bash run.sh lab` serves the notebooks."""
+import json
+import os
 import re
+import signal
+import socket
 import subprocess
+import sys
+import time
 import tomllib
+import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def _name(requirement: str) -> str:
@@ -21,66 +32,40 @@ def _pins(lines) -> dict:
     return pins
 
 
-def _project_dependencies() -> set:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return {_name(d) for d in project["dependencies"] + project["optional-dependencies"]["test"]}
-
-
 def _environment_pip_lines() -> list:
     lines, in_pip = [], False
     for line in (ROOT / "environment.yml").read_text().splitlines():
         if line.strip() == "- pip:":
             in_pip = True
         elif in_pip and line.strip().startswith("- "):
-            lines.append(line.strip()[2:])
+            lines.append(line.strip()[2:].split(" #")[0].strip())
     return lines
 
 
-def test_every_dependency_is_pinned_in_constraints():
+def test_conda_and_binder_install_every_dependency_at_the_constraints_pin_and_torch_from_the_cpu_index():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    dependencies = {_name(d) for d in project["dependencies"] + project["optional-dependencies"]["test"]}
     constraints = _pins((ROOT / "constraints.txt").read_text().splitlines())
-    missing = _project_dependencies() - set(constraints)
-    assert not missing, f"constraints.txt lacks pins for {sorted(missing)}"
-
-
-def test_environment_yml_matches_pyproject_and_constraints():
-    constraints = _pins((ROOT / "constraints.txt").read_text().splitlines())
-    env = _pins(_environment_pip_lines())
-    assert set(env) == _project_dependencies()
-    assert {n: constraints[n] for n in env} == env
-
-
-def test_binder_requirements_match_pyproject_and_constraints():
-    constraints = _pins((ROOT / "constraints.txt").read_text().splitlines())
-    binder = _pins((ROOT / "binder" / "requirements.txt").read_text().splitlines())
-    assert _project_dependencies() <= set(binder)
-    assert {n: constraints[n] for n in binder} == binder
+    assert dependencies <= set(constraints), f"constraints.txt lacks {sorted(dependencies - set(constraints))}"
+    binder_lines = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+    for where, lines in [("environment.yml", _environment_pip_lines()), ("binder/requirements.txt", binder_lines)]:
+        pins = _pins(lines)
+        assert dependencies <= set(pins), f"{where} lacks {sorted(dependencies - set(pins))}"
+        assert {n: constraints[n] for n in pins} == pins, f"{where} pins another version than constraints.txt"
+        # a Binder image has no GPU; without the index pip would install PyPI's CUDA build of torch (GBs)
+        assert f"--extra-index-url {CPU_INDEX}" in lines, where
 
 
 def test_system_packages_agree_between_run_script_and_binder():
-    script = (ROOT / "run.sh").read_text()
-    listed = re.search(r'SYSTEM_PACKAGES="([^"]+)"', script).group(1).split()
-    apt = [l.strip() for l in (ROOT / "binder" / "apt.txt").read_text().splitlines() if l.strip()]
+    listed = re.search(r'SYSTEM_PACKAGES="([^"]+)"', (ROOT / "run.sh").read_text()).group(1).split()
+    apt = [line.strip() for line in (ROOT / "binder" / "apt.txt").read_text().splitlines() if line.strip()]
     assert sorted(listed) == sorted(apt)
 
 
-def test_ci_calls_the_readme_test_command():
-    readme = (ROOT / "README.md").read_text()
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert "bash run.sh test" in readme and "bash run.sh test" in ci
-    assert "bash run.sh figures" in readme
-
-
-def test_build_backend_is_pinned_and_reads_the_spdx_license():
-    """A floating setuptools would change the build under the pins; its table form of `license` is deprecated
-    and stops building after 2027-02-18 (setuptools' own warning), the SPDX string is read from 77 on."""
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    (backend,) = pyproject["build-system"]["requires"]
-    pins = _pins([backend])
-    assert list(pins) == ["setuptools"] and tuple(int(x) for x in pins["setuptools"].split(".")[:2]) >= (77, 0)
-    assert isinstance(pyproject["project"]["license"], str)
-
-
-CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+def _run_sourced(tmp_path, script: str, env: dict, **kwargs) -> subprocess.CompletedProcess:
+    """`script` in bash after sourcing run.sh (which then only defines its functions)."""
+    return subprocess.run(["bash", "-c", f"source '{ROOT / 'run.sh'}' && {script}"], env=env, text=True,
+                          capture_output=True, **kwargs)
 
 
 def _torch_index(tmp_path, env: dict, gpu: bool) -> str:
@@ -88,9 +73,7 @@ def _torch_index(tmp_path, env: dict, gpu: bool) -> str:
     fake = tmp_path / "nvidia-smi"
     fake.write_text(f"#!/bin/sh\n{'echo GPU 0: fake' if gpu else 'echo NVIDIA-SMI has failed >&2; exit 9'}\n")
     fake.chmod(0o755)
-    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", **env}
-    done = subprocess.run(["bash", "-c", f"source '{ROOT / 'run.sh'}' && torch_index"], env=env,
-                          capture_output=True, text=True, check=True)
+    done = _run_sourced(tmp_path, "torch_index", {"PATH": f"{tmp_path}:/usr/bin:/bin", **env}, check=True)
     return done.stdout.strip()
 
 
@@ -102,8 +85,53 @@ def test_run_script_takes_the_cpu_build_of_torch_unless_a_gpu_is_found(tmp_path)
     assert _torch_index(tmp_path, {"N2S_TORCH_INDEX": ""}, gpu=False) == ""
 
 
-def test_binder_and_conda_take_torch_from_the_cpu_index_as_the_run_script_does():
-    """A Binder image has no GPU; without the index pip would install PyPI's CUDA build of torch."""
-    assert f'echo "{CPU_INDEX}"' in (ROOT / "run.sh").read_text()
-    assert f"--extra-index-url {CPU_INDEX}" in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
-    assert f"--extra-index-url {CPU_INDEX}" in _environment_pip_lines()[0]
+# main() with the set-up steps stubbed out: this process's environment is already set up
+STUBBED_MAIN = "install_system_packages() { :; }; setup_venv() { :; }; main"
+
+
+def test_an_unknown_job_prints_the_usage_with_every_job():
+    done = _run_sourced(None, f"{STUBBED_MAIN} no-such-job", {"PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2
+    assert re.search(r"usage: bash run.sh \[test\|lab\|figures\|setup\]", done.stderr), done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read()
+
+
+def test_the_lab_job_serves_the_notebooks_in_jupyterlab(tmp_path):
+    """`bash run.sh lab --no-browser ...` starts JupyterLab on notebooks/; stopped as soon as it answers."""
+    port, token = _free_port(), "n2s-test-token"
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path),
+           "N2S_CACHE": str(tmp_path / "cache")}
+    arguments = f"--no-browser --ip=127.0.0.1 --port={port} --port-retries=0 --IdentityProvider.token={token}"
+    server = subprocess.Popen(["bash", "-c", f"source '{ROOT / 'run.sh'}' && {STUBBED_MAIN} lab {arguments}"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60  # a loaded 2-core machine starts it in a few seconds
+        while True:
+            assert server.poll() is None, f"jupyter lab exited: {server.stderr.read().decode()[-2000:]}"
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/api/contents?token={token}")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "jupyter lab did not answer within 60 s"
+                time.sleep(0.5)
+        listed = {item["name"] for item in json.loads(body)["content"]}
+        assert {p.name for p in (ROOT / "notebooks").glob("*.ipynb")} <= listed  # rooted at notebooks/
+        assert _get(f"http://127.0.0.1:{port}/lab?token={token}")[0] == 200     # the JupyterLab app itself
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # it did not stop on SIGTERM
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
