@@ -50,7 +50,8 @@ def test_conda_and_binder_install_every_dependency_at_the_constraints_pin_and_to
     binder_lines = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
     for where, lines in [("environment.yml", _environment_pip_lines()), ("binder/requirements.txt", binder_lines)]:
         pins = _pins(lines)
-        assert dependencies <= set(pins), f"{where} lacks {sorted(dependencies - set(pins))}"
+        assert set(pins) == dependencies, f"{where}: missing {sorted(dependencies - set(pins))}, " \
+                                          f"not a dependency {sorted(set(pins) - dependencies)}"
         assert {n: constraints[n] for n in pins} == pins, f"{where} pins another version than constraints.txt"
         # a Binder image has no GPU; without the index pip would install PyPI's CUDA build of torch (GBs)
         assert f"--extra-index-url {CPU_INDEX}" in lines, where
