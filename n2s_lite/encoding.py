@@ -124,3 +124,19 @@ def encoding_correlations(rec, lags_ms: tuple[float, float] = (0, 300), alphas=D
 
     trials = split_trials(rec)
     return electrode_table(rec, fit(by_split(mel, trials), trials, LagWindow(*lags_ms), alphas), trials)
+
+
+def compare(rec, features: dict, trials: dict, window: LagWindow | None = None, alphas=DEFAULT_ALPHAS,
+            progress: bool = False) -> pd.DataFrame:
+    """Encoding models of several representations ({name: {split: [(T, D)]}}, `representations.catalogue`) on
+    one recording: `electrode_table`'s rows for each, with a 'representation' column (window: the task's)."""
+    from tqdm.auto import tqdm
+
+    window = window or LagWindow.for_task(rec.task)
+    tables = []
+    for name, split_features in tqdm(features.items(), desc="encoding models", leave=False, disable=not progress):
+        table = electrode_table(rec, fit(split_features, trials, window, alphas), trials)
+        tables.append(table.assign(representation=name))
+    out = pd.concat(tables, ignore_index=True)
+    out.attrs.update(tables[0].attrs)
+    return out

@@ -147,3 +147,25 @@ def predict_high_gamma(refined: Refined, mel) -> "np.ndarray":
     """(T, 80) dB mel of one trial -> (T, E) float32 high-gamma the refined model's head predicts."""
     mel = torch.as_tensor(mel, dtype=torch.float32)[None]
     return refined.head(refined.autoencoder.encode(mel), mel.shape[1])[0].numpy()
+
+
+def refined_autoencoder(rec, ae: SpeechAutoencoder, profile: str = "smoke", seed: int = 0,
+                        window: LagWindow | None = None) -> SpeechAutoencoder:
+    """`refine` on `rec`'s training trials (its validation trials stop each stage), cached on disk: keyed by the
+    recording's content, the autoencoder's weights, the settings, seed, lag window (default: the task's) and
+    this module's code. Returns the refined autoencoder; `.history` holds both stages' epochs ('stage' key)."""
+    from . import autoencoder, cache
+    from .methods import _array_digest, split_trials
+
+    window = window or LagWindow.for_task(rec.task)
+    config = dict(kind="refined_autoencoder", settings=settings(profile), seed=seed, lags=window.to_dict(),
+                  recording=_array_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
+                  autoencoder=_array_digest(*[p.detach().cpu().numpy() for p in ae.state_dict().values()]))
+
+    def build(path):
+        trials = split_trials(rec)
+        result = refine(ae, trials["train"], trials["val"], window, profile, seed)
+        history = [dict(epoch, stage=int(stage[-1])) for stage, epochs in result.history.items() for epoch in epochs]
+        autoencoder.save(result.autoencoder, path, history=history)
+
+    return autoencoder.load(cache.cached("refined_autoencoder", config, build, suffix=".pt", code=("refine",)))

@@ -41,12 +41,16 @@ def upsample(frames: np.ndarray, factor: int, n_frames: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def latent(ae, trials: list) -> list[np.ndarray]:
-    """(T, latent_dim) phase-1 latent of each trial's mel (`ae.encode`), repeated to the 100 Hz clock."""
+def latent_frames(ae, mel: np.ndarray) -> np.ndarray:
+    """(T, 80) dB log-mel -> (T, latent_dim) phase-1 latent (`ae.encode`), repeated to the 100 Hz clock."""
     ae.eval()
-    device = next(ae.parameters()).device
-    return [upsample(ae.encode(torch.from_numpy(t.mel)[None].to(device))[0].cpu().numpy(), ae.stride, len(t.mel))
-            for t in trials]
+    encoded = ae.encode(torch.as_tensor(mel, dtype=torch.float32, device=next(ae.parameters()).device)[None])
+    return upsample(encoded[0].cpu().numpy(), ae.stride, len(mel))
+
+
+def latent(ae, trials: list) -> list[np.ndarray]:
+    """(T, latent_dim) phase-1 latent of each trial's mel, on the 100 Hz clock (`latent_frames`)."""
+    return [latent_frames(ae, t.mel) for t in trials]
 
 
 def loudness_db(mel_db: np.ndarray) -> np.ndarray:
@@ -89,3 +93,18 @@ def self_supervised(model, rec, trials: list, layers, progress: bool = False) ->
 def combine(*representations: list) -> list[np.ndarray]:
     """Several representations of the same trials -> one, their columns side by side (T, D1 + D2 + ...)."""
     return [np.concatenate(parts, axis=1) for parts in zip(*representations)]
+
+
+def catalogue(rec, trials: dict, ae, model=None, layers=(), pairs=(("latent", "controls"), ("mel", "controls")),
+              progress: bool = False) -> dict[str, dict]:
+    """{name: {split: [(T, D) per trial]}} for every split of `trials` (`methods.split_trials`): 'mel', 'latent'
+    (of `ae`), 'controls', 'ssl<k>' for each layer k of a `speech_model` (if given), and 'a+b' for each pair."""
+    out = dict(mel=by_split(mel, trials), latent=by_split(lambda items: latent(ae, items), trials),
+               controls=by_split(lambda items: controls(rec, items, progress), trials))
+    if model is not None and layers:
+        per_split = by_split(lambda items: self_supervised(model, rec, items, layers, progress), trials)
+        for layer in layers:
+            out[f"ssl{layer}"] = {split: per_layer[layer] for split, per_layer in per_split.items()}
+    for a, b in pairs:
+        out[f"{a}+{b}"] = {split: combine(out[a][split], out[b][split]) for split in trials}
+    return out

@@ -6,7 +6,7 @@ from phase2_fakes import DELAY, tiny_autoencoder
 from threadpoolctl import threadpool_limits
 from weight_checks import same_weights
 
-from n2s_lite import encoding, refine, representations
+from n2s_lite import encoding, probes, refine, representations
 from n2s_lite.lags import LagWindow
 from n2s_lite.train import torch_threads
 
@@ -76,3 +76,24 @@ def test_loss_terms():
     penalty = model.head.conv.conv.weight.pow(2).sum()
     torch.testing.assert_close(refine.refinement_loss(model, hg, mel, l2=0.5, reconstruction=0.0), neural + 0.5 * penalty)
     assert refine.refinement_loss(model, hg, mel, l2=0.0, reconstruction=1.0) > neural
+
+
+def test_probes_find_what_the_representation_holds():
+    """Constructed mels: speaker = a level offset, sentence = a pattern shared by two voices, f0 = one column."""
+    rng = np.random.default_rng(0)
+    identity, blind = (lambda mel: mel[:, :4]), (lambda mel: rng.standard_normal((len(mel), 4)))
+    utterances = [(f"s{k}", rng.standard_normal((50, 80)) + 3 * k) for k in range(3) for _ in range(4)]
+    assert probes.speaker(identity, utterances) == 1.0
+    assert probes.speaker(blind, utterances) < 0.8
+    patterns = [rng.standard_normal((60, 80)) for _ in range(8)]
+    pairs = [(p, p[::2].repeat(2, axis=0) + 0.3 * rng.standard_normal((60, 80)) + 2.0) for p in patterns]
+    assert probes.sentence(identity, pairs) == 1.0
+    assert probes.sentence(blind, pairs) < 0.6
+    mels = [rng.standard_normal((80, 80)).astype(np.float32) for _ in range(12)]
+    tracks = []
+    for mel in mels:
+        f0 = 120 * 2 ** (0.5 * mel[:, 0])
+        tracks.append(np.column_stack([np.where(mel[:, 1] > 0, f0, np.nan), np.full((80, 3), np.nan)]))
+    scores = probes.pitch(identity, mels, tracks)
+    assert scores["voicing_accuracy"] > 0.95 and scores["f0_r"] > 0.99 and 0.3 < scores["voiced_share"] < 0.7
+    assert probes.pitch(blind, mels, tracks)["f0_r"] < 0.3
