@@ -33,8 +33,10 @@ from . import audio as A
 from . import train as T
 from .crops import CropSampler
 from .errors import InputError
+from .layers import ChannelNorm, residual_blocks
 from .losses import denormalise, normalise, spectrogram_loss
 from .profiles import lookup
+from .synthesizer import SynthesizerDecoder
 from .utils import refuse_to_replace, seed_everything
 
 FLOOR_DB = 10.0 * math.log10(A.MEL_FLOOR)  # -50 dB, the silence level of `audio.log_mel`
@@ -59,31 +61,6 @@ MODEL_KEYS = ("channels", "blocks", "latent_dim", "stride", "synth_blocks")
 CODE = ("autoencoder",)  # the modules (with their imports) whose source keys a cached pre-trained autoencoder
 
 
-class ChannelNorm(nn.LayerNorm):
-    """LayerNorm over the channels of each frame of a (B, C, T) tensor (independent of sequence length)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.transpose(1, 2)).transpose(1, 2)
-
-
-class ResidualBlock(nn.Module):
-    """(B, C, T) -> (B, C, T): x + conv1x1(GELU(dilated conv(GELU(norm(x)))))."""
-
-    def __init__(self, channels: int, dilation: int, kernel: int = 5):
-        super().__init__()
-        self.body = nn.Sequential(ChannelNorm(channels), nn.GELU(),
-                                  nn.Conv1d(channels, channels, kernel, padding="same", dilation=dilation),
-                                  nn.GELU(), nn.Conv1d(channels, channels, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
-
-
-def _blocks(channels: int, n: int) -> nn.Sequential:
-    """n residual blocks with dilations 1, 2, 4, ... (receptive field grows to 1 + 4 (2^n - 1) frames)."""
-    return nn.Sequential(*[ResidualBlock(channels, 2**i) for i in range(n)])
-
-
 class MelEncoder(nn.Module):
     """(B, 80, T) network units -> (B, latent_dim, ceil(T / stride)) latent, layer-normed per frame."""
 
@@ -91,9 +68,9 @@ class MelEncoder(nn.Module):
         super().__init__()
         self.stride = stride
         self.inp = nn.Conv1d(A.N_MELS, channels, 5, padding="same")
-        self.fine = _blocks(channels, blocks)
+        self.fine = residual_blocks(channels, blocks)
         self.down = nn.Conv1d(channels, channels, stride, stride=stride)
-        self.coarse = _blocks(channels, blocks)
+        self.coarse = residual_blocks(channels, blocks)
         self.out = nn.Sequential(ChannelNorm(channels), nn.GELU(), nn.Conv1d(channels, latent_dim, 1))
         self.latent_norm = ChannelNorm(latent_dim, elementwise_affine=False)
 
@@ -110,9 +87,9 @@ class MelDecoder(nn.Module):
         super().__init__()
         self.stride = stride
         self.inp = nn.Conv1d(latent_dim, channels, 3, padding="same")
-        self.coarse = _blocks(channels, blocks)
+        self.coarse = residual_blocks(channels, blocks)
         self.up = nn.Conv1d(channels, channels, 2 * stride + 1, padding="same")
-        self.fine = _blocks(channels, blocks)
+        self.fine = residual_blocks(channels, blocks)
         self.out = nn.Sequential(ChannelNorm(channels), nn.GELU(), nn.Conv1d(channels, A.N_MELS, 1))
 
     def forward(self, z: torch.Tensor, n_frames: int) -> torch.Tensor:
@@ -144,8 +121,6 @@ class SpeechAutoencoder(nn.Module):
         if decoder == "mel":
             self.decoder = MelDecoder(channels, blocks, latent_dim, stride)
         else:
-            from .synthesizer import SynthesizerDecoder
-
             self.decoder = SynthesizerDecoder(latent_dim=latent_dim, latent_stride=stride, blocks=synth_blocks)
         self.decoder_frozen = False
 

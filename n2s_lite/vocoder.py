@@ -28,6 +28,7 @@ from . import autoencoder as AE
 from . import train as T
 from .crops import CropSampler
 from .errors import InputError
+from .layers import ResidualBlock
 from .losses import MEL_SCALE_DB, normalise
 from .profiles import lookup
 from .utils import seed_everything
@@ -64,7 +65,7 @@ class SpectralInverter(nn.Module):
         self.config = dict(channels=channels, blocks=blocks)
         self.linear = nn.Conv1d(A.N_MELS, N_LINEAR, 1)
         self.inp = nn.Conv1d(A.N_MELS, channels, 5, padding=2)
-        self.blocks = nn.Sequential(*[AE.ResidualBlock(channels, DILATIONS[i % len(DILATIONS)]) for i in range(blocks)])
+        self.blocks = nn.Sequential(*[ResidualBlock(channels, DILATIONS[i % len(DILATIONS)]) for i in range(blocks)])
         self.out = nn.Conv1d(channels, N_LINEAR, 1)
 
     def forward(self, mel_db: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,7 @@ from n2s_lite import cli, corpora, losses
 from n2s_lite import train as T
 from n2s_lite.crops import CropSampler
 from n2s_lite.errors import InputError
+from n2s_lite.layers import ResidualBlock
 
 TINY = dict(latent_dim=8, stride=2, channels=16, blocks=1)
 TINY_SETTINGS = dict(AE.PROFILES["smoke"], channels=16, blocks=1, latent_dim=8, crop_frames=64, batch_size=4,
@@ -288,7 +289,7 @@ def test_synth_blocks_deepen_only_the_synthesizer_decoders_controls_network(tmp_
     extra = sum(p.numel() for p in deeper.parameters()) - sum(p.numel() for p in plain.parameters())
     hidden = plain.decoder.net[0].out_channels
     assert extra == 2 * (2 * hidden + hidden * hidden * 5 + hidden + hidden * hidden + hidden)  # norm + 2 convs
-    assert [type(m) for m in deeper.decoder.net[4:6]] == [AE.ResidualBlock] * 2
+    assert [type(m) for m in deeper.decoder.net[4:6]] == [ResidualBlock] * 2
     assert deeper.decoder.net[5].body[2].dilation == (2,)
     mel = torch.from_numpy(A.log_mel(speechlike(0.3, seed=0)))[None]
     assert deeper(mel).shape == mel.shape

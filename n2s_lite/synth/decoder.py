@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..autoencoder import ResidualBlock
 from ..errors import InputError
+from ..layers import ResidualBlock
 from .core import FormantSynthesizer
 from .melspec import torch_log_mel
 
