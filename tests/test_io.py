@@ -465,3 +465,41 @@ def test_cli_info_reports_bad_input_without_a_traceback(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("hello")
     assert cli.main(["info", str(tmp_path / "notes.txt")]) == 2
     assert "notes.txt" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------- line noise
+def test_a_100_hz_mains_harmonic_is_removed_with_50_hz_and_not_with_60_hz():
+    """50 Hz mains puts its harmonic at 100 Hz, inside the band; its fluctuations leak into high-gamma unless
+    the notch sits on the recording's own line frequency."""
+    from n2s_lite.highgamma import high_gamma
+
+    rng = np.random.default_rng(3)
+    seconds = 20
+    t = np.arange(seconds * RAW_RATE) / RAW_RATE
+    frames = np.arange(seconds * A.FRAME_RATE) / A.FRAME_RATE
+    neural_t, neural_f = (1.2 + np.sin(2 * np.pi * 0.3 * x) for x in (t, frames))
+    mains_t, mains_f = (1.2 + np.sin(2 * np.pi * 0.11 * x + 1.0) for x in (t, frames))
+    band = sosfiltfilt(butter(4, [70, 150], btype="bandpass", fs=RAW_RATE, output="sos"),
+                       rng.standard_normal((t.size, 3)), axis=0)
+    raw = band * neural_t[:, None] * np.array([1.0, 0.2, 0.2])
+    raw[:, 0] += 3.0 * mains_t * np.sin(2 * np.pi * 100 * t)
+    r = {}
+    for line_hz in (50.0, 60.0):
+        hg = high_gamma(raw, RAW_RATE, line_hz=line_hz)[:, 0]
+        r[line_hz] = (_corr(hg, neural_f), _corr(hg, mains_f))
+    assert r[50.0][0] > 0.8 and abs(r[50.0][1]) < 0.3, r
+    assert r[60.0][1] > 0.8 and r[60.0][0] < 0.5, r
+
+
+def test_ibids_line_frequency_comes_from_the_sidecar_else_50_hz_and_can_be_overridden(tmp_path):
+    nwb = io.write_ibids(_recording(), tmp_path / "bids")
+    rec = io.load(tmp_path / "bids")
+    assert rec.task == "speaking" and io.describe(tmp_path / "bids")["task"] == "speaking"
+    assert rec.metadata["line_freq_hz"] == ibids.LINE_FREQ_HZ == 50 and "default" in rec.metadata["line_freq_source"]
+    sidecar = nwb.with_name(nwb.name.replace("_ieeg.nwb", "_ieeg.json"))
+    sidecar.write_text(json.dumps({"PowerLineFrequency": 60, "TaskName": "wordProduction"}))
+    rec = io.load(tmp_path / "bids")
+    assert rec.metadata["line_freq_hz"] == 60 and rec.metadata["line_freq_source"] == f"{sidecar.name} (PowerLineFrequency)"
+    assert io.describe(nwb)["line_freq_hz"] == 60
+    overridden = io.load(nwb, line_freq=50)
+    assert overridden.metadata["line_freq_hz"] == 50 and "caller" in overridden.metadata["line_freq_source"]
