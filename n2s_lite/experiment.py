@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import audio as A
-from . import cache, metrics
+from . import cache, metrics, parallel
 from . import vocoder as V
 from .methods import (BUDGETS, CORPUS, METHODS, PROFILES, USES_AUTOENCODER, corpus_spec,  # noqa: F401
                       first_minutes, keep_electrodes, minutes_of, pretrained_autoencoder, settings, split_trials,
@@ -135,7 +135,7 @@ def intelligibility(mels: list, heard: list, n_iter: int, workers: int = 1, voco
         jobs = [("mel", mel, wave, n_iter) for mel, wave in zip(mels, heard)]
     else:
         jobs = [("magnitude", V.linear_magnitude(vocoder, mel), wave, n_iter) for mel, wave in zip(mels, heard)]
-    return _parallel_map(vocoded_intelligibility, jobs, workers)
+    return parallel.map_in_workers(vocoded_intelligibility, jobs, max(1, workers), desc=None)
 
 
 def vocoded_intelligibility(job: tuple) -> tuple[float, float]:
@@ -151,17 +151,6 @@ def vocoded_intelligibility(job: tuple) -> tuple[float, float]:
     else:  # "wave"
         wave = source
     return metrics.stoi(heard, wave), metrics.stoi(heard, wave, extended=True)
-
-
-def _parallel_map(function, jobs: list, workers: int) -> list:
-    """map() over `workers` forked processes (NumPy-only work), or in this process when workers <= 1."""
-    if workers <= 1 or len(jobs) < 2:
-        return [function(job) for job in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(function, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
 
 
 def ceilings(rec, ae, vocode: bool = True, n_iter: int = 32, workers: int = 1, vocoder=None) -> pd.DataFrame:
@@ -213,7 +202,8 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
         table[[f"{prefix}stoi", f"{prefix}estoi"]] = intelligibility(source, heard, n_iter, workers, through)
     if syntheses:
         jobs = [("wave", synthesis["wave"], wave, n_iter) for synthesis, wave in zip(syntheses, heard)]
-        table[["synth_stoi", "synth_estoi"]] = _parallel_map(vocoded_intelligibility, jobs, workers)
+        table[["synth_stoi", "synth_estoi"]] = parallel.map_in_workers(vocoded_intelligibility, jobs, max(1, workers),
+                                                                        desc=None)
         f0s = [pitch_track(u.audio)[0] for u in held_out]
         table[["synth_f0_error_semitones", "synth_voicing_accuracy"]] = [
             pitch_agreement(s["controls"]["f0_hz"], s["controls"]["voicing"], f0) for s, f0 in zip(syntheses, f0s)]
@@ -305,8 +295,6 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
     cache) and scored in its worker, so their training seconds are those of a worker with cpu_count // jobs
     threads, and a network is looked up with the thread count that trains it (`train_method`).
     """
-    from . import parallel
-
     seeds = (seeds,) if isinstance(seeds, int) else tuple(seeds)
     if set(methods) & set(USES_AUTOENCODER):
         pretrained_autoencoder(profile)  # phase 1 here, not in every worker that needs it at once
