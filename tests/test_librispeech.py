@@ -212,3 +212,11 @@ def test_published_checksums_and_hash_forms():
             parse_hash(bad)
     with pytest.raises(ValueError, match="train-clean-100"):
         corpora.download_librispeech("dev-cleaner")
+
+
+def test_a_subset_name_loads_the_copy_in_the_default_root(tmp_path, monkeypatch):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    make_librispeech(librispeech.default_root(), "test-clean")  # as download_librispeech leaves it
+    corpus = corpora.load("librispeech:test-clean")
+    assert corpus.speakers == ("1089", "121") and len(corpus) == 4

@@ -1,6 +1,7 @@
 """Speech corpora: transcribed 16 kHz speech for pre-training the autoencoder and for stimuli.
 
     corpus = corpora.load("asterisk")      # or "asterisk:PATH", "asterisk-fr", "folder:PATH", "librispeech:PATH", "tts"
+    books = corpora.load("librispeech:train-clean-100")   # a subset's name: downloaded on first use
     several = corpora.load(["asterisk", "asterisk-es", "asterisk-fr"])   # one combined corpus
     pretrain, stimuli = corpora.pretraining_and_stimuli(corpus)
     train = stimuli.split("train")

@@ -107,7 +107,12 @@ class FlacUtterance(Utterance):
 
 
 def load_librispeech(path) -> Corpus:
-    """Every transcribed utterance under `path` as a `Corpus` of `FlacUtterance`s (audio read on demand)."""
+    """Every transcribed utterance under `path` as a `Corpus` of `FlacUtterance`s (audio read on demand).
+
+    path: a LibriSpeech folder, or a subset's name ('train-clean-100', 'test-clean', ...; not an existing
+    folder), which is downloaded into `default_root()` on first use (`download_librispeech`)."""
+    if str(path) in MD5 and not Path(path).exists():
+        path = download_librispeech(str(path))
     root = Path(path).expanduser()
     if not root.is_dir():
         raise CorpusNotFound(f"{root}: no LibriSpeech folder there; get one with "
