@@ -47,7 +47,8 @@ def participant(seconds: int = 40, n_channels: int = 8, fs: int = 512, tracking=
         audio[first:last] += (0.3 * burst / np.abs(burst).max()).astype(np.float32)
     envelope = np.sqrt((audio[: n_frames * A.HOP].reshape(n_frames, A.HOP) ** 2).mean(axis=1))
     envelope = np.roll(envelope / envelope.max(), LAG_FRAMES)
-    drift = sosfiltfilt(butter(2, 0.5, fs=A.FRAME_RATE, output="sos"), rng.standard_normal((n_frames, n_channels)), axis=0)
+    drift = sosfiltfilt(butter(2, 0.5, fs=A.FRAME_RATE, output="sos"), rng.standard_normal((n_frames, n_channels)),
+                        axis=0)
     amplitude = 1.0 + 0.5 * drift / drift.std()
     amplitude[:, list(tracking)] = 0.5 + 4.0 * envelope[:, None]
     amplitude = np.clip(amplitude, 0.1, None)

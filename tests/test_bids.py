@@ -86,9 +86,9 @@ def test_raw_and_derivative_agree_on_which_electrodes_track_the_sound(loaded):
         assert set(order[: len(TRACKING)]) == tracking, (back.metadata["source"], order, r)
         assert r[len(TRACKING) - 1] > 0.5 and r[len(TRACKING)] < 0.4
     raw, derivative = loaded
-    for name in tracking:  # the same envelope, though the derivative is one 70-200 Hz band (raw path: 8 sub-bands
-        assert np.corrcoef(raw.high_gamma[:, int(name[1:]) - 1],
-                           derivative.high_gamma[:, list(derivative.electrodes["name"]).index(name)])[0, 1] > 0.5  # of 70-150)
+    for name in tracking:  # the same envelope, though the derivative is one 70-200 Hz band (raw: 8 sub-bands of 70-150)
+        column = list(derivative.electrodes["name"]).index(name)
+        assert np.corrcoef(raw.high_gamma[:, int(name[1:]) - 1], derivative.high_gamma[:, column])[0, 1] > 0.5
 
 
 def test_transcript_is_cut_at_pauses_into_contiguous_splits(podcast_root, loaded):
@@ -201,7 +201,8 @@ def _events_layout(root, fs=512, seconds=24, seed=0):
 def test_events_layout_places_each_stimulus_at_its_onset(tmp_path):
     sounds, _ = _events_layout(tmp_path / "bids")
     rec = io.load(tmp_path / "bids")
-    assert rec.task == "listening" and rec.n_frames == 2400 and rec.electrodes["name"].tolist() == ["E1", "E2", "E3", "E4"]
+    assert rec.task == "listening" and rec.n_frames == 2400
+    assert rec.electrodes["name"].tolist() == ["E1", "E2", "E3", "E4"]
     assert rec.trials["stimulus_id"].tolist() == STIMULI and rec.trials["text"].tolist() == ["s1", "s2", "s3"] * 2
     assert rec.trials["start"].tolist() == [int(o * 100) for o in ONSETS]
     for onset, name in zip(ONSETS, STIMULI):

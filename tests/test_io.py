@@ -499,7 +499,8 @@ def test_ibids_line_frequency_comes_from_the_sidecar_else_50_hz_and_can_be_overr
     sidecar = nwb.with_name(nwb.name.replace("_ieeg.nwb", "_ieeg.json"))
     sidecar.write_text(json.dumps({"PowerLineFrequency": 60, "TaskName": "wordProduction"}))
     rec = io.load(tmp_path / "bids")
-    assert rec.metadata["line_freq_hz"] == 60 and rec.metadata["line_freq_source"] == f"{sidecar.name} (PowerLineFrequency)"
+    assert rec.metadata["line_freq_hz"] == 60
+    assert rec.metadata["line_freq_source"] == f"{sidecar.name} (PowerLineFrequency)"
     assert io.describe(nwb)["line_freq_hz"] == 60
     overridden = io.load(nwb, line_freq=50)
     assert overridden.metadata["line_freq_hz"] == 50 and "caller" in overridden.metadata["line_freq_source"]

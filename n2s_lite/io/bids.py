@@ -33,32 +33,15 @@ from .. import segment
 from ..errors import InputError
 from ..highgamma import BAND_HZ, high_gamma, resample_envelope
 from ..recording import Recording, electrode_table, trial_table
-from .common import (check_same_duration, fit_audio_to_frames, grid_positions, line_frequency, participant_row, read_tsv,
-                     read_wav_mono, split_by_stimulus, summary, to_frames)
+from . import podcast
+from .common import (Layout, check_same_duration, fit_audio_to_frames, grid_positions, line_frequency,
+                     participant_row, read_tsv, read_wav_mono, split_by_stimulus, summary, to_frames)
 
 EXTENSIONS = (".edf", ".vhdr", ".fif")
 NEURAL_TYPES = ("ECOG", "SEEG", "DBS")  # channel types whose high-gamma is extracted
 OTHER_TYPES = ("EEG", "VEOG", "HEOG", "EOG", "ECG", "EKG", "EMG", "TRIG", "AUDIO", "PD", "EYEGAZE", "PUPIL", "MISC",
                "SYSCLOCK", "ADC", "DAC", "REF", "OTHER", "RESP", "GSR", "TEMP")  # BIDS types left unread
 SOURCES = ("raw", "derivative")
-
-
-@dataclass(frozen=True)
-class Layout:
-    """What differs between BIDS listening datasets.
-
-    stimulus / transcript: paths under ROOT of one continuous stimulus that starts at the recording's sample 0,
-        and its word transcript (word, start, end in s); None: the stimuli come from events.tsv.
-    derivative: path under ROOT of a high-gamma derivative (FIF), with {subject} (sub-XX) and {task}; band: its
-        band in Hz. line_freq: mains frequency in Hz when no sidecar gives PowerLineFrequency (None: required).
-    """
-
-    name: str
-    stimulus: str | None = None
-    transcript: str | None = None
-    derivative: str | None = None
-    derivative_band: tuple | None = None
-    line_freq: float | None = None
 
 
 EVENTS = Layout(name="BIDS iEEG with events.tsv stim_file")
@@ -95,8 +78,6 @@ def _recordings(directory: Path) -> list[Path]:
 
 def layout_for(task: str | None) -> Layout:
     """The layout of a BIDS task: the Podcast ECoG dataset's for task 'podcast', else events.tsv."""
-    from . import podcast
-
     return podcast.LAYOUT if task == podcast.TASK else EVENTS
 
 
@@ -170,10 +151,10 @@ def describe(path, subject: str | None = None, task: str | None = None, source: 
     return summary("bids-ieeg", plan["neural_file"], subject=meta["subject"],
                    duration_s=neural.n_times / neural.info["sfreq"], audio_rate=meta["source_audio_rate"],
                    neural_rate=neural.info["sfreq"], electrodes=plan["electrodes"], trials=plan["trials"],
-                   layout=meta["layout"], participant=meta["participant"], task="listening", bids_task=meta["bids_task"],
-                   source=source,
-                   high_gamma=meta["high_gamma"], line_freq_hz=meta["line_freq_hz"], split_source=meta["split_source"],
-                   not_read=meta["not_read"])
+                   n_good_electrodes=int((~plan["electrodes"]["bad"]).sum()), layout=meta["layout"],
+                   participant=meta["participant"], task="listening", bids_task=meta["bids_task"], source=source,
+                   high_gamma=meta["high_gamma"], line_freq_hz=meta["line_freq_hz"],
+                   split_source=meta["split_source"], not_read=meta["not_read"])
 
 
 def _plan(path, subject, task, source, band, line_freq) -> dict:
@@ -185,7 +166,8 @@ def _plan(path, subject, task, source, band, line_freq) -> dict:
     layout = layout_for(task)
     channels = _channels(files)
     hz, hz_source = line_frequency(files.sidecar, line_freq, layout.line_freq)
-    not_read = [f"{t} channels {list(g['name'])} (not neural)" for t, g in channels[~channels["neural"]].groupby("type")]
+    not_read = [f"{kind} channels {list(group['name'])} (not neural)"
+                for kind, group in channels[~channels["neural"]].groupby("type")]
     if source == "raw":
         neural, neural_file = _raw(files, channels), files.bids_path.fpath
         how = f"n2s_lite.highgamma.high_gamma from the raw recording, {band[0]:g}-{band[1]:g} Hz"
@@ -205,7 +187,8 @@ def _plan(path, subject, task, source, band, line_freq) -> dict:
         else _event_trials(files, seconds, n_frames)
     not_read += stimulus.pop("not_read")
     metadata = dict(source_format="bids-ieeg", layout=layout.name, source_file=str(neural_file),
-                    subject=files.subject, participant=participant_row(files.participants, files.subject), bids_task=task,
+                    subject=files.subject, participant=participant_row(files.participants, files.subject),
+                    bids_task=task,
                     source=source, high_gamma=how, line_freq_hz=hz, line_freq_source=hz_source,
                     source_neural_rate=float(neural.info["sfreq"]), source_audio_rate=stimulus.pop("audio_rate"),
                     units=sorted(set(channels.loc[channels["neural"], "units"])),

@@ -5,6 +5,7 @@ import contextlib
 import json
 import math
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -20,6 +21,25 @@ COMPRESSION = dict(compression="gzip", compression_opts=1, shuffle=True)
 DURATION_TOLERANCE_S = 0.05  # audio and neural streams may disagree by this much before we refuse a file
 TEST_FRACTION = 0.1
 VAL_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What differs between BIDS listening datasets (`bids`; `podcast.LAYOUT` is one).
+
+    stimulus / transcript: paths under ROOT of one continuous stimulus that starts at the recording's sample 0,
+        and its word transcript (word, start, end in s); None: the stimuli come from events.tsv.
+    derivative: path under ROOT of a high-gamma derivative (FIF), with {subject} (sub-XX) and {task};
+        derivative_band: its band in Hz. line_freq: mains frequency in Hz when no sidecar gives PowerLineFrequency
+        (None: required).
+    """
+
+    name: str
+    stimulus: str | None = None
+    transcript: str | None = None
+    derivative: str | None = None
+    derivative_band: tuple | None = None
+    line_freq: float | None = None
 
 
 @contextlib.contextmanager

@@ -30,9 +30,9 @@ from scipy.signal import resample_poly
 
 from .. import audio as A
 from ..errors import InputError
+from ..highgamma import BAND_HZ, high_gamma
 from ..recording import Recording, electrode_table, trial_table
 from ..utils import atomic_path
-from ..highgamma import BAND_HZ, high_gamma
 from .common import (as_audio, as_strings, check_finite, check_same_duration, fit_audio_to_frames,
                      grid_positions, line_frequency, participant_row, read_tsv, split_by_stimulus, summary, to_frames)
 

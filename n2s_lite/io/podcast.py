@@ -1,5 +1,5 @@
-"""The Podcast ECoG dataset (Zada et al. 2025, OpenNeuro ds005574, CC0): a configuration of the BIDS iEEG reader
-(`bids`), and a writer of the same layout for tests and benchmarks.
+"""The Podcast ECoG dataset (Zada et al. 2025, OpenNeuro ds005574, CC0): a configuration (`LAYOUT`) of the BIDS iEEG
+reader (`bids`), and a writer of the same layout for tests and benchmarks.
 
     ROOT/participants.tsv                                          participant_id, nyu_id
     ROOT/sub-XX/ieeg/sub-XX_task-podcast_ieeg.edf                  ECoG at 512 Hz, sample 0 = audio time 0
@@ -29,7 +29,7 @@ from scipy.signal import resample_poly
 from ..errors import InputError
 from ..recording import Recording
 from ..utils import atomic_path
-from .bids import Layout
+from .common import Layout
 
 TASK = "podcast"
 SPACE = "MNI152NLin2009aSym"
