@@ -5,14 +5,18 @@ import argparse
 import json
 import sys
 
+from . import profiles
 from .errors import N2SError
 from .profiles import PROFILES
+
+SET_HELP = ("change the profile's settings for this run (`n2s_lite.profiles.SETTINGS`), e.g. "
+            "experiment.training.max_epochs=5 autoencoder.lr=0.001 vocoder.blocks=2")
 
 
 def _info(args) -> int:
     from .io import describe
 
-    facts = describe(args.path)
+    facts = describe(args.path, subject=args.subject, source=args.source)
     if args.json:
         print(json.dumps(facts, indent=2, default=str))
     else:
@@ -94,13 +98,23 @@ def _train_vocoder(args) -> int:
 
 
 def _bench(args) -> int:
-    from . import targets
+    from . import experiment as X
     from .bench import run_bench
+    from .lags import LagWindow
 
-    results = run_bench(profile=args.profile, out=args.out, seeds=args.seeds, jobs=args.jobs,
+    results = run_bench(profile=args.profile, out=args.out, seeds=args.seeds, methods=args.methods or X.METHODS,
+                        jobs=args.jobs,
                         pretrain_corpus=args.pretrain_corpus, stimulus_corpus=args.stimulus_corpus,
-                        overwrite=args.overwrite)
-    print(f"wrote {args.out}\n\n{targets.markdown(results['targets'])}")
+                        overwrite=args.overwrite, recordings=args.recording, task=args.task,
+                        lags=None if args.lags is None else LagWindow(*args.lags))
+    print(f"wrote {args.out}")
+    for participant in results["participants"]:
+        window = participant["lag_window"]
+        print(f"\n{participant['name']} ({participant['task']}, lag window {window['first_ms']:g} to "
+              f"{window['last_ms']:g} ms, {window['chosen_by']}):")
+        for name, result in participant["methods"].items():
+            means = {m: result["across_seeds"][m]["mean"] for m in ("spectrogram_r", "estoi")}
+            print(f"  {name:<16} spectrogram_r {means['spectrogram_r']:.3f}  estoi {means['estoi']:.3f}")
     return 0
 
 
@@ -135,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="what a recording file holds (any supported format)")
     p.add_argument("path")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--subject", help="participant of a (i)BIDS root that holds several, e.g. 03")
+    p.add_argument("--source", choices=("raw", "derivative"), default="raw",
+                   help="BIDS iEEG: high-gamma from the raw recording or the dataset's derivative (Podcast ECoG)")
     p.set_defaults(run=_info)
 
     p = sub.add_parser("simulate", help="simulate an ECoG listening (or speaking) experiment into an n2s HDF5 file, or a cohort")
@@ -175,21 +192,33 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--decoder", default="mel", choices=("mel", "synth"),
                            help="mel: the method's decoder; synth: the formant synthesizer as the decoder")
         p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--set", nargs="+", default=[], metavar="SECTION.KEY=VALUE", help=SET_HELP)
         p.add_argument("--out", required=True, help="the checkpoint to write (.pt)")
         p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
         p.set_defaults(run=run)
 
     p = sub.add_parser("bench", help="run the whole experiment and write every metric as JSON")
     p.add_argument("--profile", default="smoke", choices=PROFILES)
+    p.add_argument("--set", nargs="+", default=[], metavar="SECTION.KEY=VALUE", help=SET_HELP)
     p.add_argument("--out", required=True)
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--seeds", type=_positive_int, default=None, help="number of seeds (default: the profile's)")
+    p.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
+                   help="the methods to compare (default: all: transfer transfer_causal ridge mlp lstm_cnn scratch)")
     p.add_argument("--jobs", type=_positive_int, default=None,
                    help="worker processes for the independent runs (default: one per CPU core, 1 with a GPU)")
     p.add_argument("--pretrain-corpus", nargs="+", default=["asterisk"], metavar="SPEC",
                    help="corpus (or several, combined) whose pre-training half phase 1 learns from")
     p.add_argument("--stimulus-corpus", nargs="+", default=["asterisk"], metavar="SPEC",
                    help="corpus (or several, combined) whose stimulus half the simulated participant hears")
+    p.add_argument("--recording", nargs="+", default=None, metavar="PATH",
+                   help="participants' recordings (any format n2s info reads), run one after another, instead "
+                        "of the simulated participant")
+    p.add_argument("--task", default=None, choices=("listening", "speaking"),
+                   help="what the participants did (default: what each file says; it decides the lag window)")
+    p.add_argument("--lags", nargs=2, type=float, default=None, metavar=("FIRST_MS", "LAST_MS"),
+                   help="the lag window every method reads, in ms around each decoded frame (negative: before "
+                        "it); default: the task's (listening -100 300, speaking -300 100)")
     p.set_defaults(run=_bench)
 
     p = sub.add_parser("group", help="group statistics across participants from their bench JSONs")
@@ -216,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "set", None):
+            profiles.apply(args.profile, args.set)
         return args.run(args)
     except (N2SError, FileNotFoundError, FileExistsError, ValueError) as exc:
         hint = "; pass --overwrite to replace it" if isinstance(exc, FileExistsError) and "overwrite" in args else ""
