@@ -117,7 +117,10 @@ def test_every_way_to_name_the_participant_reads_the_same(podcast_root, loaded, 
     assert io.describe(root, subject="sub-03", source="derivative")["n_electrodes"] == CHANNELS - len(BAD)
     assert cli.main(["info", str(root / "sub-03"), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["format"] == "bids-ieeg" and printed["line_freq_hz"] == 60
+    assert printed["format"] == "bids-ieeg" and printed["line_freq_hz"] == 60 and printed["source"] == "raw"
+    assert cli.main(["info", str(root), "--subject", "03", "--source", "derivative", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["source"] == "derivative" and printed["n_good_electrodes"] == CHANNELS - len(BAD)
 
 
 def _write_wav(path, seconds):
@@ -133,7 +136,8 @@ def _set_channels(root, column, row, value):
 
 
 @pytest.mark.parametrize("spoil, culprit, message", [
-    (lambda root: (root / "stimuli/podcast.wav").unlink(), "stimuli/podcast.wav", "stimulus audio"),
+    (lambda root: (root / "stimuli/podcast.wav").unlink(), "stimuli/podcast.wav",
+     r"stimulus audio of the dataset \(get it with: openneuro-py download --dataset=ds005574"),
     (lambda root: _write_wav(root / "stimuli/podcast.wav", SECONDS - 1.5), "stimuli/podcast.wav",
      r"38\.500 s \(1\.500 s shorter\)"),
     (lambda root: pd.DataFrame({"word": ["a", "b"], "start": [np.nan, np.nan], "end": [1.0, 2.0]}).to_csv(

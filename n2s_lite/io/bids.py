@@ -253,7 +253,7 @@ def _derivative(files: Files, layout: Layout, channels: pd.DataFrame):
     path = files.root / layout.derivative.format(subject=files.subject, task=files.bids_path.task)
     if not path.is_file():
         raise InputError(path, "file", "the high-gamma derivative (download the derivatives folder too, or read "
-                         "source='raw')", "missing")
+                         f"source='raw'){layout.fetch_hint()}", "missing")
     try:
         derivative = mne.io.read_raw_fif(path, preload=False, verbose="error")
     except Exception as exc:  # as in _raw
@@ -283,7 +283,7 @@ def _continuous_trials(files: Files, layout: Layout, seconds: float, n_frames: i
     stimulus, transcript = files.root / layout.stimulus, files.root / layout.transcript
     for path, what in ((stimulus, "stimulus audio"), (transcript, "word transcript")):
         if not path.is_file():
-            raise InputError(path, "file", f"the {what} of the dataset", "missing")
+            raise InputError(path, "file", f"the {what} of the dataset{layout.fetch_hint()}", "missing")
     info = sf.info(str(stimulus))
     check_same_duration(stimulus, "duration", info.frames / info.samplerate, seconds)
     words = segment.read_transcript(transcript)

@@ -31,7 +31,7 @@ class Layout:
         and its word transcript (word, start, end in s); None: the stimuli come from events.tsv.
     derivative: path under ROOT of a high-gamma derivative (FIF), with {subject} (sub-XX) and {task};
         derivative_band: its band in Hz. line_freq: mains frequency in Hz when no sidecar gives PowerLineFrequency
-        (None: required).
+        (None: required). download: the command that fetches the dataset, quoted when a file is missing.
     """
 
     name: str
@@ -40,6 +40,11 @@ class Layout:
     derivative: str | None = None
     derivative_band: tuple | None = None
     line_freq: float | None = None
+    download: str | None = None
+
+    def fetch_hint(self) -> str:
+        """' (get it with: COMMAND)' for error messages, or ''."""
+        return f" (get it with: {self.download})" if self.download else ""
 
 
 @contextlib.contextmanager

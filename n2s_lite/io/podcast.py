@@ -37,7 +37,7 @@ DERIVATIVE = "derivatives/ecogprep/{subject}/ieeg/{subject}_task-{task}_desc-hig
 DERIVATIVE_BAND = (70.0, 200.0)
 LAYOUT = Layout(name="Podcast ECoG (OpenNeuro ds005574)", stimulus="stimuli/podcast.wav",
                 transcript="stimuli/podcast_transcript.csv", derivative=DERIVATIVE, derivative_band=DERIVATIVE_BAND,
-                line_freq=60.0)
+                line_freq=60.0, download="openneuro-py download --dataset=ds005574 --target-dir=ds005574")
 WAV_RATE = 44_100  # the dataset's stimulus: 44.1 kHz stereo 16-bit
 VOLTS_PER_UNIT = 1e-6  # rec.raw is taken to be in microvolts when written to EDF
 
