@@ -61,18 +61,35 @@ def loudness_db(mel_db: np.ndarray) -> np.ndarray:
 def controls(rec, trials: list, progress: bool = False) -> list[np.ndarray]:
     """(T, 7) synthesizer controls measured on each trial's sound (`CONTROL_NAMES`): voicing (pYIN), log2 of
     f0 / 100 Hz (0 when unvoiced), loudness in dB, log2 of F1-F3 / 1 kHz (LPC; 0 when unmeasured) and whether
-    they were measured. Tracks already on the trials (`data.with_reference_tracks`) are reused."""
-    if any(t.tracks is None for t in trials):
-        trials = data.with_reference_tracks(rec, trials, progress)
+    they were measured (`reference_tracks`)."""
     out = []
-    for t in trials:
-        f0, formants = t.tracks[:, 0], t.tracks[:, 1:4]
+    for t, tracks in zip(trials, reference_tracks(rec, trials, progress)):
+        f0, formants = tracks[:, 0], tracks[:, 1:4]
         voiced, measured = np.isfinite(f0), np.isfinite(formants).all(axis=1)
         log_f0 = np.where(voiced, np.log2(np.where(voiced, f0, 100.0) / 100.0), 0.0)
         log_formants = np.where(measured[:, None], np.log2(np.where(measured[:, None], formants, 1000.0) / 1000.0),
                                 0.0)
         out.append(np.column_stack([voiced, log_f0, loudness_db(t.mel), log_formants, measured]).astype(np.float32))
     return out
+
+
+def reference_tracks(rec, trials: list, progress: bool = False) -> list[np.ndarray]:
+    """(T, 4) pYIN f0 and LPC F1-F3 of each trial's sound (`data.with_reference_tracks`; those already on the
+    trials are reused), cached on disk by the recording's audio and the trials' frames: pYIN is slow."""
+    from . import cache
+    from .methods import _array_digest
+
+    if all(t.tracks is not None for t in trials):
+        return [t.tracks for t in trials]
+    config = dict(kind="reference_tracks", audio=_array_digest(rec.audio),
+                  frames=_array_digest(np.array([(t.start, len(t.mel)) for t in trials], np.int64)))
+
+    def build(path):
+        with open(path, "wb") as handle:
+            np.savez(handle, *[t.tracks for t in data.with_reference_tracks(rec, trials, progress)])
+
+    with np.load(cache.cached("reference_tracks", config, build, suffix=".npz", code=("data",))) as stored:
+        return [stored[f"arr_{i}"] for i in range(len(trials))]
 
 
 def self_supervised(model, rec, trials: list, layers, progress: bool = False) -> dict[int, list[np.ndarray]]:
