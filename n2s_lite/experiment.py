@@ -39,9 +39,10 @@ MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms af
 
 # --------------------------------------------------------------------------------------------------- data
 def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS, snr: float | None = None,
-                category_share: float = 0.0):
+                category_share: float = 0.0, task: str = "listening"):
     """The simulated participant of a profile: listening to the stimulus half of `corpus` (a spec or a sequence
-    of specs, see `corpus_spec`; the default corpus makes the default participant).
+    of specs, see `corpus_spec`; the default corpus makes the default participant), or with task='speaking'
+    reading it aloud (`neuro.simulate_speaking`).
 
     snr: response-to-noise variance of a gain-1 site (`neuro.simulate_listening`; None: the calibrated default).
     Another snr gives the same sentences, schedule, brain and noise draws, only the noise scaled: the same
@@ -51,11 +52,12 @@ def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS, snr: float
     Cached on disk, keyed by the settings and the source of the simulator, corpora and io modules
     (`cache.code_fingerprint`), so a recalibrated simulator never serves a stale recording.
     """
-    return _participant(profile, seed, corpus_spec(corpus), None if snr is None else float(snr), float(category_share))
+    return _participant(profile, seed, corpus_spec(corpus), None if snr is None else float(snr), float(category_share),
+                        task)
 
 
 @functools.lru_cache(maxsize=4)
-def _participant(profile: str, seed: int, corpus, snr: float | None, category_share: float):
+def _participant(profile: str, seed: int, corpus, snr: float | None, category_share: float, task: str = "listening"):
     from . import corpora, io, neuro
 
     config = dict(kind="participant", corpus=corpus, minutes=settings(profile)["minutes"],
@@ -64,11 +66,14 @@ def _participant(profile: str, seed: int, corpus, snr: float | None, category_sh
         config["snr"] = snr
     if category_share:
         config["category_share"] = category_share
+    if task != "listening":  # only then, so the listening participant keeps its cache key
+        config["task"] = task
+    simulator = dict(listening=neuro.simulate_listening, speaking=neuro.simulate_speaking)[task]
 
     def simulate(path):
         _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load(corpus))
-        rec = neuro.simulate_listening(stimuli, minutes=config["minutes"], n_electrodes=config["n_electrodes"],
-                                       snr=snr, seed=seed, category_share=category_share)
+        rec = simulator(stimuli, minutes=config["minutes"], n_electrodes=config["n_electrodes"], snr=snr, seed=seed,
+                        category_share=category_share)
         io.save(rec, path, overwrite=True)
 
     return io.load(cache.cached("participant", config, simulate, code=("corpora", "neuro", "io")))
