@@ -78,13 +78,18 @@ def _participant(profile: str, seed: int, corpus, snr: float | None, category_sh
 
     return io.load(cache.cached("participant", config, simulate, code=("corpora", "neuro", "io")))
 
-def load_participant(profile: str = "smoke", recording=None, task: str | None = None):
+def load_participant(profile: str = "smoke", recording=None, task: str | None = None, seed: int = 0,
+                     corpus=CORPUS, snr: float | None = None):
     """The participant an experiment runs on: `recording` (a path in any format `io.load` reads) or, if None, the
-    simulated participant of `profile` (`participant`). task: 'listening' or 'speaking' overrides what the file
-    says (it decides the default lag window)."""
+    simulated participant of `profile` (`participant` with seed, corpus and snr). task: 'listening' or
+    'speaking' overrides what the file says (it decides the default lag window). snr re-simulates the noise,
+    so it needs the simulated participant: with a recording it is a ValueError."""
     from . import io
 
-    rec = participant(profile) if recording is None else io.load(recording)
+    if recording is not None and snr is not None:
+        raise ValueError(f"snr={snr} re-simulates the participant's noise: it needs the simulated participant, "
+                         f"not the recording {recording}")
+    rec = participant(profile, seed=seed, corpus=corpus, snr=snr) if recording is None else io.load(recording)
     return rec if task is None else rec.replace(task=task).validate(str(recording or "<simulated participant>"))
 
 
@@ -239,18 +244,23 @@ def summary(table: pd.DataFrame, columns=METRICS) -> dict:
 
 # ------------------------------------------------------------------- data amount, electrodes and noise
 def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHODS, seeds=(0,),
-               vocode: bool = False, jobs: int | None = None, budget: str = "epochs") -> pd.DataFrame:
+               vocode: bool = False, jobs: int | None = None, budget: str = "epochs",
+               source: dict | None = None) -> pd.DataFrame:
     """Train each method on the first k minutes of training trials (same validation and test trials).
+
+    source: `load_participant` keywords naming the participant (recording, task, seed, corpus); None: the
+    profile's simulated participant. The same for `electrode_curve` and `snr_curve` (which needs the simulator).
 
     Returns one row per (minutes, method, seed) with the mean of each metric over test sentences, the
     minutes actually used (capped by the recording), the budget (`train_method`: 'epochs' or 'steps')
     and the training seconds. seeds: an int or a sequence. The runs train and score in `jobs` worker
     processes (see `_sweep`).
     """
-    trials = split_trials(participant(profile))
+    source = dict(source or {})
+    trials = split_trials(load_participant(profile, **source))
     subsets = {k: first_minutes(trials["train"], k) for k in minutes}
     # None: all training trials, so the model is the one `n2s bench` trains in its workers (cached)
-    points = {k: dict(minutes=None if len(subset) == len(trials["train"]) else k, budget=budget)
+    points = {k: dict(minutes=None if len(subset) == len(trials["train"]) else k, budget=budget, **source)
               for k, subset in subsets.items()}
     available = minutes_of(trials["train"])
     return pd.DataFrame([dict(minutes=k, minutes_used=minutes_of(subsets[k]), minutes_available=available,
@@ -259,23 +269,25 @@ def data_curve(profile: str = "smoke", minutes=(1, 2, 5, 10, 20), methods=METHOD
 
 
 def electrode_curve(profile: str = "smoke", counts=(16, 32), methods=("transfer", "ridge"), seeds=(0,),
-                    draw_seed: int = 0, vocode: bool = False, jobs: int | None = None) -> pd.DataFrame:
+                    draw_seed: int = 0, vocode: bool = False, jobs: int | None = None,
+                    source: dict | None = None) -> pd.DataFrame:
     """Train each method on all training minutes but only n of the good electrodes, for n in counts and all.
 
     The subsets are nested (each smaller one is part of the larger ones), drawn once with `draw_seed`
     and shared by every method and training seed. Returns one row per (electrodes, method, seed) with
     the mean of each metric over test sentences; counts >= the number of good electrodes mean all.
     """
-    n_good = split_trials(participant(profile))["train"][0].hg.shape[1]
+    source = dict(source or {})
+    n_good = split_trials(load_participant(profile, **source))["train"][0].hg.shape[1]
     order = np.random.default_rng(draw_seed).permutation(n_good)
     sizes = sorted({min(int(n), n_good) for n in counts} | {n_good})
-    points = {n: dict(electrodes=None if n == n_good else tuple(sorted(order[:n].tolist()))) for n in sizes}
+    points = {n: dict(electrodes=None if n == n_good else tuple(sorted(order[:n].tolist())), **source) for n in sizes}
     return pd.DataFrame([dict(electrodes=n, **row)
                          for n, row in _sweep(profile, points, methods, seeds, vocode, jobs, "electrode curve")])
 
 
 def snr_curve(profile: str = "smoke", snrs=(0.0375, 0.075), methods=("transfer", "ridge"), seeds=(0,),
-              vocode: bool = False, jobs: int | None = None) -> pd.DataFrame:
+              vocode: bool = False, jobs: int | None = None, source: dict | None = None) -> pd.DataFrame:
     """Train each method on all training minutes of participants with stronger neural noise: one per snr in
     snrs, and the calibrated default (`neuro.simulate.DEFAULT_SNR`: the bench's participant).
 
@@ -285,7 +297,11 @@ def snr_curve(profile: str = "smoke", snrs=(0.0375, 0.075), methods=("transfer",
     """
     from .neuro.simulate import DEFAULT_SNR
 
-    points = {snr: dict(snr=None if snr == DEFAULT_SNR else snr)
+    source = dict(source or {})
+    if source.get("recording") is not None:
+        raise ValueError("the snr curve re-simulates the participant with more noise: it needs the simulator, "
+                         f"not the recording {source['recording']}")
+    points = {snr: dict(snr=None if snr == DEFAULT_SNR else snr, **source)
               for snr in sorted({float(s) for s in snrs} | {DEFAULT_SNR})}
     return pd.DataFrame([dict(snr=snr, **row)
                          for snr, row in _sweep(profile, points, methods, seeds, vocode, jobs, "snr curve")])
@@ -301,8 +317,8 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
     threads, and a network is looked up with the thread count that trains it (`train_method`).
     """
     seeds = (seeds,) if isinstance(seeds, int) else tuple(seeds)
-    if set(methods) & set(USES_AUTOENCODER):
-        pretrained_autoencoder(profile)  # phase 1 here, not in every worker that needs it at once
+    if set(methods) & set(USES_AUTOENCODER):  # phase 1 here, not in every worker that needs it at once
+        pretrained_autoencoder(profile, next(iter(points.values())).get("corpus", CORPUS))
     for point in points.values():  # likewise each participant
         _recording_and_keywords(profile, point)
     runs = [(label, name, seed) for label in points for name in methods for seed in seeds]
@@ -311,10 +327,15 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
     return [(label, row) for (label, _name, _seed), row in zip(runs, rows)]
 
 
+PARTICIPANT_KEYWORDS = ("recording", "task", "seed", "corpus", "snr")  # `load_participant`'s, in a `_sweep` point
+
+
 def _recording_and_keywords(profile: str, point: dict) -> tuple:
-    """A `_sweep` point -> (the profile's participant at the point's snr, the `train_method` keywords)."""
+    """A `_sweep` point -> (its participant, `load_participant` of its PARTICIPANT_KEYWORDS; the `train_method`
+    keywords, the rest)."""
     keywords = dict(point)
-    return participant(profile, snr=keywords.pop("snr", None)), keywords
+    source = {key: keywords.pop(key) for key in PARTICIPANT_KEYWORDS if key in keywords}
+    return load_participant(profile, **source), keywords
 
 
 def _train_and_score(run: tuple, profile: str, vocode: bool) -> dict:
@@ -322,7 +343,7 @@ def _train_and_score(run: tuple, profile: str, vocode: bool) -> dict:
     test trials (a `_sweep` task) -> {method, seed, train_seconds, n_parameters, mean of each metric}."""
     name, seed, point = run
     rec, keywords = _recording_and_keywords(profile, point)
-    ae = pretrained_autoencoder(profile) if name in USES_AUTOENCODER else None
+    ae = pretrained_autoencoder(profile, point.get("corpus", CORPUS)) if name in USES_AUTOENCODER else None
     decoder = train_method(name, rec, profile, seed, ae, **keywords)
     test = keep_electrodes(split_trials(rec)["test"], keywords.get("electrodes"))
     table = evaluate(decoder, test, vocode, rec, settings(profile)["griffin_lim_iters"])

@@ -84,8 +84,8 @@ def test_the_neural_vocoder_scores_the_same_mels_through_its_own_waveforms(rec, 
 
 
 def test_data_curve_trains_on_growing_prefixes_and_caps_at_what_exists(rec, monkeypatch):
-    monkeypatch.setattr(X, "participant", lambda profile, snr=None: rec)
-    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
+    monkeypatch.setattr(X, "participant", lambda profile, seed=0, corpus=None, snr=None: rec)
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile, corpus=None: tiny_autoencoder())
     curve = X.data_curve("smoke", minutes=(0.05, 100), methods=("ridge", "transfer"), seeds=(0, 1), jobs=1)
     assert len(curve) == 8 and set(curve["method"]) == {"ridge", "transfer"}
     assert curve.groupby(["minutes", "method"])["seed"].apply(sorted).tolist() == [[0, 1]] * 4
@@ -99,8 +99,8 @@ def test_data_curve_trains_on_growing_prefixes_and_caps_at_what_exists(rec, monk
 @pytest.mark.parametrize("budget", X.BUDGETS)
 def test_the_steps_budget_gives_less_data_the_full_runs_steps(rec, trials, tmp_path, monkeypatch, budget):
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))  # train every network here, none from an earlier test
-    monkeypatch.setattr(X, "participant", lambda profile, snr=None: rec)
-    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
+    monkeypatch.setattr(X, "participant", lambda profile, seed=0, corpus=None, snr=None: rec)
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile, corpus=None: tiny_autoencoder())
     steps, original = {}, X.train_on_trials
 
     def spy(name, train, val, profile, seed, ae, steps_per_epoch):
@@ -118,8 +118,8 @@ def test_the_steps_budget_gives_less_data_the_full_runs_steps(rec, trials, tmp_p
 
 
 def test_electrode_curve_trains_on_nested_subsets_and_all(rec, monkeypatch):
-    monkeypatch.setattr(X, "participant", lambda profile, snr=None: rec)
-    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
+    monkeypatch.setattr(X, "participant", lambda profile, seed=0, corpus=None, snr=None: rec)
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile, corpus=None: tiny_autoencoder())
     subsets = []
     original = X.train_method
 
@@ -146,7 +146,7 @@ def test_snr_curve_trains_on_noisier_participants_and_the_default_one(monkeypatc
     participants = {None: fake_recording(noise=0.3), DEFAULT_SNR / 100: fake_recording(noise=3.0)}
     events, train_method = [], X.train_method
 
-    def participant(profile, snr=None):
+    def participant(profile, seed=0, corpus=None, snr=None):
         events.append(("participant", snr))
         return participants[snr]
 
@@ -156,7 +156,7 @@ def test_snr_curve_trains_on_noisier_participants_and_the_default_one(monkeypatc
 
     monkeypatch.setattr(X, "participant", participant)
     monkeypatch.setattr(X, "train_method", spy)
-    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile, corpus=None: tiny_autoencoder())
     curve = X.snr_curve("smoke", snrs=(DEFAULT_SNR / 100,), methods=("ridge", "transfer"), seeds=(0, 1), jobs=1)
     assert curve["snr"].tolist() == [DEFAULT_SNR / 100] * 4 + [DEFAULT_SNR] * 4
     # every participant is made before any training (not by each worker); the default snr is the default
@@ -184,8 +184,8 @@ def test_a_sweep_scores_each_network_where_it_trained(rec, tmp_path, monkeypatch
     # a worker has fewer threads than the main process; a network it trained must not be trained again by the
     # main process under its own thread count (another cache key), so each run is scored in its worker
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))
-    monkeypatch.setattr(X, "participant", lambda profile, snr=None: rec)
-    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile: tiny_autoencoder())
+    monkeypatch.setattr(X, "participant", lambda profile, seed=0, corpus=None, snr=None: rec)
+    monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile, corpus=None: tiny_autoencoder())
     worker_threads = torch.get_num_threads() + 1
 
     def in_workers(function, tasks, jobs=None, desc=""):
