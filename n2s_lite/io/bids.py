@@ -239,7 +239,11 @@ def _raw(files: Files, channels: pd.DataFrame):
                          if extra or absent else "the same names in another order")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # mne-bids warns about optional sidecars it does not find
-        raw = read_raw_bids(files.bids_path, verbose="error")
+        try:
+            raw = read_raw_bids(files.bids_path, verbose="error")
+        except Exception as exc:  # mne-bids raises several types for inconsistent sidecars
+            raise InputError(fpath, "BIDS sidecars", "sidecars MNE-BIDS can apply to the recording",
+                             f"{type(exc).__name__}: {exc}") from exc
     return raw.pick(channels.loc[channels["neural"], "name"].tolist())
 
 
