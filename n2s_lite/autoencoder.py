@@ -35,28 +35,14 @@ from .crops import CropSampler
 from .errors import InputError
 from .layers import ChannelNorm, residual_blocks
 from .losses import denormalise, normalise, spectrogram_loss
-from .profiles import lookup
+from .profiles import Section, lookup
 from .synthesizer import SynthesizerDecoder
 from .utils import refuse_to_replace, seed_everything
 
 FLOOR_DB = 10.0 * math.log10(A.MEL_FLOOR)  # -50 dB, the silence level of `audio.log_mel`
 CHECKPOINT_KIND = "n2s-lite speech autoencoder"
 
-PROFILES = {
-    # model size, crop length (frames at 100 Hz), batches, optimisation; smoke trains in ~30 s on one core;
-    # pitch_weight, voicing_weight, formant_weight: a synthesizer decoder's supervision by pYIN's pitch
-    # (`synth.pitch.pitch_loss`) and LPC's formants (`synth.formants.formant_loss`); all 0: spectral loss alone;
-    # synth_blocks: residual blocks in a synthesizer decoder's controls network (`SynthesizerDecoder`)
-    "smoke": dict(channels=48, blocks=2, latent_dim=32, stride=2, crop_frames=128, batch_size=8,
-                  steps_per_epoch=20, max_epochs=6, patience=3, lr=3e-3, gain_db=6.0, max_utterances=60,
-                  pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0, synth_blocks=0),
-    "standard": dict(channels=128, blocks=3, latent_dim=48, stride=2, crop_frames=160, batch_size=16,
-                     steps_per_epoch=100, max_epochs=24, patience=4, lr=2e-3, gain_db=6.0, max_utterances=None,
-                     pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0, synth_blocks=0),
-    "full": dict(channels=256, blocks=4, latent_dim=64, stride=2, crop_frames=256, batch_size=32,
-                 steps_per_epoch=200, max_epochs=200, patience=15, lr=1e-3, gain_db=6.0, max_utterances=None,
-                 pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0, synth_blocks=0),
-}
+PROFILES = Section("autoencoder")  # {profile: settings}, kept in `profiles.SETTINGS`
 MODEL_KEYS = ("channels", "blocks", "latent_dim", "stride", "synth_blocks")
 CODE = ("autoencoder",)  # the modules (with their imports) whose source keys a cached pre-trained autoencoder
 

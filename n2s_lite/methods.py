@@ -18,39 +18,14 @@ from . import audio as A
 from . import cache, data
 from . import decoding as D
 from .lags import LagWindow
-from .profiles import lookup
+from .profiles import Section, lookup
 
 CORPUS = "asterisk"
 METHODS = ("transfer", "transfer_causal", "ridge", "mlp", "lstm_cnn", "scratch")
 USES_AUTOENCODER = ("transfer", "transfer_causal", "scratch")  # methods built on the phase-1 model
 BUDGETS = ("epochs", "steps")  # how a network's gradient steps scale with its training minutes (`train_method`)
 
-PROFILES = {
-    # minutes of simulated listening, electrodes, training seeds of the bench, autoencoder profile, the
-    # optimisation budget shared by every network, network sizes, phase-2 loss weights (`adaptor.LossWeights`),
-    # Griffin-Lim iterations, held-out utterances for the autoencoder's resynthesis quality
-    "smoke": dict(
-        minutes=3.0, n_electrodes=32, seeds=(0,), autoencoder="smoke",
-        training=dict(window=128, batch_size=8, max_epochs=3, patience=2, schedule="cosine"),
-        adaptor=dict(channels=24, hidden=32), loss=dict(), mlp=dict(hidden=64), lstm_cnn=dict(channels=24, hidden=32),
-        griffin_lim_iters=8, autoencoder_test_utterances=4),
-    "standard": dict(
-        minutes=20.0, n_electrodes=64, seeds=(0, 1, 2), autoencoder="standard",
-        # cosine decay and patience 10 chosen on validation trials (transfer 0.644 +- 0.008 vs 0.637 +- 0.018
-        # with a constant rate and patience 5, MLP 0.629 +- 0.002 vs 0.617 +- 0.002; 3 seeds)
-        training=dict(window=200, batch_size=16, max_epochs=30, patience=10, schedule="cosine"),
-        # latent alignment off: validation spectrogram r 0.641 without it vs 0.632 (weight 0.3), seed 0;
-        # intelligibility weight 0.2: validation ESTOI 0.231 vs 0.165 without, r 0.642 vs 0.645 (seeds 0/1)
-        adaptor=dict(channels=64, hidden=96), loss=dict(latent=0.0, intelligibility=0.2), mlp=dict(hidden=256),
-        # 16 Griffin-Lim iterations: ESTOI of the true test mels 0.908 vs 0.915 with 32 (bench ceilings), at half
-        # the vocoding time of the ~1000 waveforms a bench scores
-        lstm_cnn=dict(channels=64, hidden=96), griffin_lim_iters=16, autoencoder_test_utterances=40),
-    "full": dict(
-        minutes=20.0, n_electrodes=64, seeds=(0, 1, 2, 3, 4), autoencoder="full",
-        training=dict(window=300, batch_size=32, max_epochs=200, patience=20, lr=1e-3, schedule="cosine"),
-        adaptor=dict(channels=128, hidden=256), loss=dict(), mlp=dict(hidden=512),
-        lstm_cnn=dict(channels=128, hidden=256), griffin_lim_iters=64, autoencoder_test_utterances=None),
-}
+PROFILES = Section("experiment")  # {profile: settings}, kept in `profiles.SETTINGS`
 
 
 def settings(profile: str) -> dict:

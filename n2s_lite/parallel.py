@@ -15,6 +15,8 @@ from typing import Callable, Sequence
 
 from tqdm.auto import tqdm
 
+from . import profiles
+
 MAX_JOBS = 8  # each worker holds its own recording and models (~1.5 GB in the standard profile)
 
 
@@ -35,7 +37,8 @@ def threads_per_job(jobs: int) -> int:
 def map_in_workers(function: Callable, tasks: Sequence, jobs: int | None = None, desc: str | None = "runs") -> list:
     """[function(task) for task in tasks], spread over `jobs` worker processes (here, in order, when jobs == 1).
 
-    Each worker runs torch, OpenMP and BLAS on `threads_per_job(jobs)` threads. The workers are joblib's
+    Each worker runs torch, OpenMP and BLAS on `threads_per_job(jobs)` threads, with this process's profile
+    settings (`profiles.SETTINGS`, changes by `profiles.apply` included). The workers are joblib's
     loky processes: started afresh (never forked), kept for a few minutes to serve the next call, and a
     script (not a notebook) that calls this needs an `if __name__ == "__main__":` guard. function and the
     tasks and results must be picklable (joblib's cloudpickle also takes lambdas). desc: the label of the
@@ -50,15 +53,16 @@ def map_in_workers(function: Callable, tasks: Sequence, jobs: int | None = None,
     from joblib import Parallel, delayed, parallel_config
 
     threads = threads_per_job(jobs)
-    run = delayed(functools.partial(_with_torch_threads, function, threads))
+    run = delayed(functools.partial(_in_worker, function, threads, profiles.snapshot()))
     with parallel_config(backend="loky", inner_max_num_threads=threads):  # OMP/MKL/OpenBLAS limits of the workers
         results = Parallel(n_jobs=min(jobs, len(tasks)), return_as="generator")(run(task) for task in tasks)
         return list(bar(results))
 
 
-def _with_torch_threads(function: Callable, threads: int, task):
-    """function(task) in a worker, with torch on `threads` threads."""
+def _in_worker(function: Callable, threads: int, settings: dict, task):
+    """function(task) in a worker, with torch on `threads` threads and the caller's profile settings."""
     import torch
 
     torch.set_num_threads(threads)
+    profiles.restore(settings)
     return function(task)

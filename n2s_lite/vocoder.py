@@ -30,7 +30,7 @@ from .crops import CropSampler
 from .errors import InputError
 from .layers import ResidualBlock
 from .losses import MEL_SCALE_DB, normalise
-from .profiles import lookup
+from .profiles import Section, lookup
 from .utils import seed_everything
 
 N_LINEAR = A.N_FFT // 2 + 1  # 513 STFT bins, 0 .. 8 kHz
@@ -39,15 +39,7 @@ DB_WEIGHT = 0.01  # weight of the L1 on dB beside the L1 on square-root magnitud
 CHECKPOINT_KIND = "n2s-lite neural vocoder"
 CODE = ("vocoder",)  # the modules (with their imports) whose source keys a cached vocoder
 
-PROFILES = {
-    # network size, crop length (frames at 100 Hz), batches, optimisation; smoke trains in seconds
-    "smoke": dict(channels=32, blocks=1, crop_frames=64, batch_size=4, steps_per_epoch=10, max_epochs=2,
-                  patience=2, lr=2e-3, max_utterances=30),
-    "standard": dict(channels=128, blocks=3, crop_frames=200, batch_size=16, steps_per_epoch=100, max_epochs=10,
-                     patience=3, lr=2e-3, max_utterances=None),
-    "full": dict(channels=256, blocks=6, crop_frames=256, batch_size=32, steps_per_epoch=200, max_epochs=60,
-                 patience=8, lr=1e-3, max_utterances=None),
-}
+PROFILES = Section("vocoder")  # {profile: settings}, kept in `profiles.SETTINGS`
 MODEL_KEYS = ("channels", "blocks")
 DILATIONS = (1, 2, 4)  # of the residual blocks, repeated
 

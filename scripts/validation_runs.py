@@ -47,7 +47,6 @@ and moved single validation runs by 0.007 (transfer, scratch) to 0.029 (fine-tun
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import sys
@@ -56,45 +55,17 @@ from pathlib import Path
 
 import numpy as np
 
-from n2s_lite import adaptor, autoencoder, experiment, methods, train
+from n2s_lite import adaptor, autoencoder, experiment, methods, profiles, train
 
 VARIANT = "variant"  # the profile name the changed settings are registered under, in this process only
 
 
-def parse_value(text: str):
-    """'60' -> 60, '0.5' -> 0.5, 'true' -> True, 'none' -> None, anything else stays a string."""
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered == "none":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
 def with_changes(settings: dict, changes: list[str], what: str) -> dict:
-    """A copy of `settings` with 'a.b=value' changes. A new key is allowed only inside an existing section
-    (e.g. adaptor.fine_tune); a typo in a section or top-level name is an error."""
-    changed = copy.deepcopy(settings)
-    for change in changes:
-        path, equals, value = change.partition("=")
-        keys = path.split(".")
-        if not equals or not all(keys):
-            raise SystemExit(f"--set {change!r}: expected KEY=VALUE or SECTION.KEY=VALUE")
-        section = changed
-        for depth, key in enumerate(keys[:-1]):
-            if not isinstance(section.get(key), dict):
-                raise SystemExit(f"--set {change!r}: {'.'.join(keys[:depth + 1])} is not a section of the {what} "
-                                 f"settings (sections: {sorted(k for k, v in section.items() if isinstance(v, dict))})")
-            section = section[key]
-        if len(keys) == 1 and keys[0] not in section:
-            raise SystemExit(f"--set {change!r}: unknown {what} setting {keys[0]!r} (known: {sorted(section)})")
-        section[keys[-1]] = parse_value(value)
-    return changed
+    """A copy of `settings` with 'a.b=value' changes (`profiles.with_changes`); a typo ends the script."""
+    try:
+        return profiles.with_changes(settings, profiles.parse_changes(changes), what)
+    except ValueError as exc:
+        raise SystemExit(f"--set {exc}") from None
 
 
 def main(argv=None) -> int:

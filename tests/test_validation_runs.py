@@ -17,10 +17,6 @@ def script(monkeypatch):
     return module
 
 
-def test_values_are_parsed_by_their_look(script):
-    assert [script.parse_value(v) for v in ("60", "0.5", "True", "none", "cosine")] == [60, 0.5, True, None, "cosine"]
-
-
 def test_changes_copy_the_settings_and_reject_typos(script):
     standard = experiment.settings("standard")
     changed = script.with_changes(standard, ["training.max_epochs=60", "adaptor.fine_tune=true", "seeds=none"],
