@@ -42,8 +42,8 @@ FILES = ("group.json", "group.md")
 def read_benches(paths) -> dict[str, dict]:
     """{participant: its bench results, with `bench_json` the file they came from}, in the order given.
 
-    A participant is named by its entry's `name` (or the stem of its `recording`) in a multi-participant
-    JSON, by the file's stem otherwise. Two participants with one name, or a file that is no bench JSON,
+    A participant is named by its entry's `name` in a JSON with `participants` (`n2s bench --recording`:
+    the recording's file name), by the file's stem otherwise. Two participants with one name, or a file that is no bench JSON,
     raise InputError."""
     participants = {}
     for path in map(Path, paths):
@@ -65,19 +65,11 @@ def read_benches(paths) -> dict[str, dict]:
 
 
 def _entries(bench: dict, path: Path) -> list[tuple[str, dict]]:
-    """(name, results) of each participant a bench JSON holds."""
+    """(name, results) of each participant a bench JSON holds; shared fields (profile, seeds...) are kept."""
     if "participants" not in bench:
         return [(path.stem, bench)]
-    entries = bench["participants"]
-    if isinstance(entries, dict):
-        return [(str(name), dict(bench, **entry)) for name, entry in entries.items()]
-    named = []
-    for index, entry in enumerate(entries):
-        recording = entry.get("recording")
-        recording = recording.get("path") if isinstance(recording, dict) else recording
-        name = entry.get("name") or (Path(recording).stem if recording else f"{path.stem}[{index}]")
-        named.append((str(name), dict(bench, **entry)))
-    return named
+    return [(str(entry.get("name") or f"{path.stem}[{index}]"), dict(bench, **entry))
+            for index, entry in enumerate(bench["participants"])]
 
 
 # ------------------------------------------------------------------------------------------ the table
@@ -212,7 +204,8 @@ def figure(table: dict, metrics=FIGURE_METRICS) -> plt.Figure:
         ax.set_xticks(x, methods)
         plt.setp(ax.get_xticklabels(), rotation=40, ha="right", rotation_mode="anchor")
         ax.set(title=metric + (" (lower is better)" if metric in LOWER_IS_BETTER else ""))
-    axes[0][-1].legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    labelled = {label: handle for ax in axes[0] for handle, label in zip(*ax.get_legend_handles_labels())}
+    fig.legend(labelled.values(), labelled.keys(), frameon=False, fontsize=7, loc="outside right center")
     fig.suptitle(f"{len(table['participants'])} participants, one line each", fontsize=10)
     return fig
 
@@ -222,7 +215,7 @@ def differences_figure(table: dict, metrics=FIGURE_METRICS) -> plt.Figure:
     above zero favours REFERENCE), one point per participant, the median as a bar."""
     metrics = [m for m in metrics if m in table["metrics"]]
     others = list(table["comparisons"])
-    fig, axes = plt.subplots(1, len(metrics), figsize=(0.8 * max(len(others), 2) * len(metrics) + 1.0, 3.4),
+    fig, axes = plt.subplots(1, len(metrics), figsize=(max(0.8 * len(others), 2.6) * len(metrics) + 0.6, 3.4),
                              squeeze=False, constrained_layout=True)
     for ax, metric in zip(axes[0], metrics):
         for i, method in enumerate(others):
@@ -232,7 +225,8 @@ def differences_figure(table: dict, metrics=FIGURE_METRICS) -> plt.Figure:
         ax.axhline(0.0, color="0.6", ls="--", lw=1)
         ax.set_xticks(range(len(others)), others)
         plt.setp(ax.get_xticklabels(), rotation=40, ha="right", rotation_mode="anchor")
-        ax.set(title=f"{REFERENCE} minus method: {metric}", ylabel="> 0: transfer better")
+        ax.set(title=metric, ylabel=f"> 0: {REFERENCE} better")
+    fig.suptitle(f"{REFERENCE} minus each method, one point per participant", fontsize=10)
     return fig
 
 

@@ -78,13 +78,14 @@ def test_a_smallest_possible_p_with_two_participants_all_ahead(tmp_path):
 
 def test_multi_participant_json_names_each_recording(tmp_path):
     path = tmp_path / "several.json"
-    entries = [dict(participant(i), recording=f"/data/sub-{i:02d}.h5") for i in range(3)]
-    path.write_text(json.dumps(dict(profile="smoke", participants=entries)))
-    other = tmp_path / "keyed.json"
-    other.write_text(json.dumps(dict(profile="smoke", participants={"x": participant(3), "y": participant(4)})))
+    entries = [dict(participant(i), name=f"sub-{i:02d}.h5") for i in range(3)]
+    path.write_text(json.dumps(dict(profile="smoke", seeds=[0], participants=entries)))
+    other = tmp_path / "one.json"
+    other.write_text(json.dumps(participant(3)))
     table = group.group_table([path, other])
-    assert table["participants"] == ["sub-00", "sub-01", "sub-02", "x", "y"]
-    assert table["values"]["ridge"]["spectrogram_r"]["y"] == RIDGE_R[4]
+    assert table["participants"] == ["sub-00.h5", "sub-01.h5", "sub-02.h5", "one"]
+    assert table["values"]["ridge"]["spectrogram_r"]["sub-01.h5"] == RIDGE_R[1]
+    assert table["sources"]["sub-02.h5"] == str(path)
 
 
 @pytest.mark.parametrize("problem, field", [("duplicate", "participant"), ("missing method", "methods"),
