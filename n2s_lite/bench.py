@@ -1,27 +1,28 @@
-"""`n2s bench`: the whole phase-2 experiment of a profile, written as one JSON file.
+"""`n2s bench`: the whole phase-2 comparison on one or more participants, written as one JSON file.
 
-The JSON holds, for every method and training seed, the per-sentence metrics and their means, the
-trained parameter count and training seconds; across seeds, the mean and standard deviation of each
-metric's sentence mean; the margins of "transfer" over every other method on spectrogram correlation
-and ESTOI, and whether each margin exceeds the across-seed spread (the larger of the two methods'
-across-seed standard deviations); the ceilings; the autoencoder's resynthesis quality on held-out real
-speech; STOI and ESTOI once more through the neural vocoder (`vocoder`: every run's decoded mels, the
-ceilings' true mels and the autoencoder's resynthesis) beside Griffin-Lim, the comparison's vocoder; the
-corpora of phase 1 and of the stimuli; wall time per stage and the share of the machine's CPU time a
-hypervisor took from it meanwhile (`stage_cpu_stolen`, see `clock.StageClock`); how many products of each
-kind the run made in the cache (`cache.built`: a product it did not make was loaded, so its stage time is
-a load time and a loaded network's training seconds are those of the run that trained it) and whether the
-cache held none of them at the start (`cache.empty_at_start`: a cold run); the schedule;
-the machine and the versions; the verdict on each of the targets (`targets.judge`); and transfer against
-each other method sentence by sentence (`sentence_comparisons`, `comparison.by_sentence`).
+Participants: the profile's simulated participant, or recordings in any format `io.load` reads
+(`--recording PATH ...`), one after another. Each gets the lag window of its task (listening or speaking;
+`lags.LagWindow`) unless `--lags` says otherwise, and the JSON records which.
 
-Schedule. The participant, phase 1, the neural vocoder, the ceilings and a timing run of phase 2 (the
-first seed of "transfer", trained by itself with every CPU thread: `phase2_alone`) run one after the
-other. Then every (method, seed) run of the table goes, longest first, to `jobs` worker processes with
-cpu_count // jobs threads each (`parallel`: about 1.4x sooner on 2 cores than one after the other), so all
-of them train with the same threads, as the notebooks' curves do, and the curves' full-data points are the
-table's runs. Stage seconds of the runs are summed over runs, so they can add up to more than the wall
-time ("total").
+Shared by every participant (top level): the profile, seeds and settings; the corpora of phase 1 (and of the
+simulated stimuli); the autoencoder's resynthesis quality on held-out real speech; the neural vocoder; wall
+time per stage (`clock.StageClock`: recorded, not judged); how many products of each kind the run made in
+the cache (`cache.built`: a product it did not make was loaded, so its stage time is a load time) and
+whether the cache held none at the start (`cache.empty_at_start`); the schedule; the machine and versions.
+
+Per participant (`participants`, a list): its source (path, format, sha256) or the simulator's settings; task,
+lag window and how they were chosen; how trials were split; the check that no test sentence is in the
+pre-training speech (`leakage.pretraining_overlap`); data facts; for every method and training seed the
+per-sentence metrics and their means, parameter counts and training seconds, and across seeds the mean and
+standard deviation of each metric; transfer's margins over every other method on spectrogram correlation and
+ESTOI beside the across-seed spread; the ceilings; STOI and ESTOI through the neural vocoder beside
+Griffin-Lim (the comparison's vocoder); and transfer against each other method sentence by sentence
+(`sentence_comparisons`, `comparison.by_sentence`).
+
+Schedule. Phase 1 and the neural vocoder once; per participant its ceilings, then every (method, seed) run,
+longest first, in `jobs` worker processes with cpu_count // jobs threads each (`parallel`), so all of them
+train with the same threads, as the notebooks' curves do. Stage seconds of the runs are summed over runs, so
+they can add up to more than the wall time.
 """
 from __future__ import annotations
 
@@ -34,14 +35,20 @@ from pathlib import Path
 
 import numpy as np
 
+from tqdm.auto import tqdm
+
 from . import __version__, cache
 from . import decoding as D
 from . import experiment as X
-from . import comparison, machine, metrics, parallel, targets
+from . import comparison, leakage, machine, metrics, parallel
+from . import methods as M
 from . import vocoder as V
 from .adaptor import parameter_counts
 from .clock import StageClock
-from .targets import MARGIN_METRICS
+from .comparison import MARGIN_METRICS
+from .io import detect_format
+from .lags import LagWindow
+from .reproduce import source_identity
 from .utils import atomic_path, refuse_to_replace
 
 DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: trained once, reused
@@ -52,63 +59,107 @@ LONGEST_FIRST = ("scratch", "transfer", "transfer_causal", "lstm_cnn", "mlp", "r
 
 def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS,
               jobs: int | None = None, pretrain_corpus=X.CORPUS, stimulus_corpus=X.CORPUS,
-              overwrite: bool = False) -> dict:
-    """Run every method for each seed on the profile's participant; write and return the results.
+              overwrite: bool = False, recordings=None, task: str | None = None,
+              lags: LagWindow | None = None) -> dict:
+    """Run every method for each seed on each participant; write and return the results.
 
     out: the JSON file; an existing one is refused before anything runs, unless overwrite=True.
     seeds: an int n >= 1 (the first n seeds 0..n-1), a sequence of seeds >= 0, or None for the profile's seeds.
     jobs: worker processes for the independent runs (None: `parallel.default_jobs()`; 1: all in this process).
-    pretrain_corpus: phase 1 learns from its pre-training half; stimulus_corpus: the participant hears its
-    stimulus half (each a spec or a sequence of specs, `experiment.corpus_spec`; the halves never share a sentence).
+    pretrain_corpus: phase 1 learns from its pre-training half; stimulus_corpus: the simulated participant hears
+    its stimulus half (each a spec or a sequence of specs, `experiment.corpus_spec`; the halves never share a sentence).
+    recordings: paths of recordings in any format `io.load` reads, one participant each, run one after another;
+    None: the profile's simulated participant. task: 'listening' or 'speaking' for every recording (default: what
+    each file says); lags: the lag window of every method (default: each participant's task's window).
     """
     options = X.settings(profile)
     seeds = _seeds(seeds, options["seeds"])
+    unknown = sorted(set(methods) - set(X.METHODS))
+    if unknown or not methods:
+        raise ValueError(f"methods: expected one or more of {X.METHODS}, got {list(methods)}")
     refuse_to_replace(out, overwrite)
     jobs = parallel.default_jobs() if jobs is None else int(jobs)
     n_iter, cpus = options["griffin_lim_iters"], os.cpu_count() or 1
-    corpora = dict(pretrain=X.corpus_spec(pretrain_corpus), stimuli=X.corpus_spec(stimulus_corpus))
+    corpora = dict(pretrain=X.corpus_spec(pretrain_corpus),
+                   stimuli=None if recordings else X.corpus_spec(stimulus_corpus))
+    specs = [dict(recording=None, task=task, lags=None if lags is None else [lags.first_ms, lags.last_ms])]
+    if recordings:
+        specs = [dict(spec, recording=str(path)) for path in recordings for spec in specs]
     clock, products_before = StageClock(), cache.count_products(CACHED_KINDS)
     with clock.stage("total"):
-        with clock.stage("participant"):
-            rec = X.participant(profile, corpus=corpora["stimuli"])
         with clock.stage("autoencoder"):
             ae = X.pretrained_autoencoder(profile, corpora["pretrain"])
         with clock.stage("vocoder"):
             inverter = V.pretrained(profile, corpora["pretrain"])
-        with clock.stage("ceilings"):
-            ceilings = X.ceilings(rec, ae, n_iter=n_iter, workers=cpus, vocoder=inverter)
         with clock.stage("autoencoder_quality"):
             quality = X.autoencoder_quality(ae, options["autoencoder_test_utterances"], n_iter, cpus,
                                             corpus=corpora["pretrain"], vocoder=inverter)
-        one_run = functools.partial(run_task, profile=profile, corpora=corpora)
-        with clock.stage("phase2_alone"):  # the phase-2 time target: one adaptor alone on every core
-            phase2_alone = _timed_alone(one_run(("transfer", seeds[0]))) if "transfer" in methods else None
-        tasks = _tasks(methods, seeds)
-        with clock.stage("table_runs"):  # the runs of the table, side by side in the workers
-            done = dict(zip(tasks, parallel.map_in_workers(one_run, tasks, jobs, desc="bench runs")))
-        runs = _assemble(done, methods, seeds)
-        for (name, _seed), run in done.items():
-            for stage in ("train", "evaluate"):
-                clock.seconds[f"{stage}/{name}"] = round(clock.seconds.get(f"{stage}/{name}", 0.0)
-                                                         + run.pop(f"{stage}_wall_seconds"), 3)
+        participants = [_participant_results(spec, profile, corpora, methods, seeds, jobs, ae, inverter)
+                        for spec in tqdm(specs, desc="participants", disable=len(specs) < 2)]
     results = dict(
         profile=profile, seeds=list(seeds), settings=dict(options, seeds=list(seeds)), corpora=corpora,
-        lag_window_frames=[D.LAGS[0], D.LAGS[-1]],
-        data=_data_facts(rec), methods={name: dict(seeds=per_seed, across_seeds=_across_seeds(per_seed))
-                                        for name, per_seed in runs.items()},
-        margins=_margins(runs) if "transfer" in runs else {},
-        ceilings={name: X.summary(table) for name, table in ceilings.groupby("ceiling")},
+        participants=participants,
         autoencoder_resynthesis=X.summary(quality, X.QUALITY_COLUMNS),
         vocoder=dict(parameters=D.n_parameters(inverter), epochs=len(inverter.history)),
-        stage_seconds=clock.seconds, stage_cpu_stolen=clock.stolen(), phase2_alone=phase2_alone,
+        stage_seconds=clock.seconds,
         cache=dict(directory=str(cache.cache_dir()), empty_at_start=not any(products_before.values()),
                    built={kind: n - products_before[kind] for kind, n in cache.count_products(CACHED_KINDS).items()}),
         schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),
         machine=machine.describe(), versions=_versions())
-    results["targets"] = targets.judge(results)
-    results["sentence_comparisons"] = comparison.by_sentence(results["methods"])
     write_json(results, out, overwrite)
     return results
+
+
+def _participant_results(spec: dict, profile: str, corpora: dict, methods, seeds, jobs: int, ae, inverter) -> dict:
+    """The whole comparison on one participant: its data facts, every (method, seed) run, the margins, the
+    ceilings, the sentence comparison, and what was checked (pre-training overlap, enough data)."""
+    options, clock = X.settings(profile), StageClock()
+    with clock.stage("participant"):
+        rec = load_participant(spec, profile, corpora)
+    source = spec["recording"] or "<simulated participant>"
+    M.check_enough_data(rec, profile, source)
+    window = participant_window(spec, rec)
+    with clock.stage("ceilings"):
+        ceilings = X.ceilings(rec, ae, n_iter=options["griffin_lim_iters"], workers=os.cpu_count() or 1,
+                              vocoder=inverter)
+    one_run = functools.partial(run_task, profile=profile, corpora=corpora, spec=spec)
+    tasks = _tasks(methods, seeds)
+    with clock.stage("table_runs"):  # the runs of the table, side by side in the workers
+        done = dict(zip(tasks, parallel.map_in_workers(one_run, tasks, jobs, desc="bench runs")))
+    runs = _assemble(done, methods, seeds)
+    for (name, _seed), run in done.items():
+        for stage in ("train", "evaluate"):
+            clock.seconds[f"{stage}/{name}"] = round(clock.seconds.get(f"{stage}/{name}", 0.0)
+                                                     + run.pop(f"{stage}_wall_seconds"), 3)
+    method_results = {name: dict(seeds=per_seed, across_seeds=_across_seeds(per_seed)) for name, per_seed in runs.items()}
+    return dict(
+        name="simulated" if spec["recording"] is None else Path(spec["recording"]).name,
+        source=dict(kind="simulated", profile=profile, stimuli=corpora["stimuli"]) if spec["recording"] is None
+        else dict(kind="recording", format=detect_format(spec["recording"]), **source_identity(spec["recording"])),
+        task=rec.task, task_from="--task" if spec["task"] else "the recording",
+        lag_window=dict(window.to_dict(), causal=window.causal().to_dict(),
+                        chosen_by="--lags" if spec["lags"] else f"the default of task {rec.task!r}"),
+        splits=dict(rule=rec.metadata.get("trial_splits", rec.metadata.get("split_source", "stored in the file"))),
+        pretraining_overlap=leakage.pretraining_overlap(rec, corpora["pretrain"], source),
+        data=_data_facts(rec), methods=method_results,
+        margins=_margins(runs) if "transfer" in runs else {},
+        ceilings={name: X.summary(table) for name, table in ceilings.groupby("ceiling")},
+        sentence_comparisons=comparison.by_sentence(method_results),
+        stage_seconds=clock.seconds)
+
+
+def load_participant(spec: dict, profile: str, corpora: dict):
+    """The Recording a bench spec names: its recording file (task overridden if the spec says so), or the
+    profile's simulated participant hearing the stimulus half of corpora['stimuli']."""
+    if spec["recording"] is None:
+        rec = X.participant(profile, corpus=corpora["stimuli"])
+        return rec if spec["task"] is None else rec.replace(task=spec["task"])
+    return X.load_participant(profile, spec["recording"], spec["task"])
+
+
+def participant_window(spec: dict, rec) -> LagWindow:
+    """The lag window a spec asks for (`lags` in ms), else the default of the recording's task."""
+    return LagWindow(*spec["lags"]) if spec["lags"] else LagWindow.for_task(rec.task)
 
 
 def _seeds(seeds, default) -> list[int]:
@@ -132,20 +183,21 @@ def _assemble(done: dict, methods, seeds) -> dict:
             for name in methods}
 
 
-def run_task(task: tuple[str, int], profile: str, corpora: dict) -> dict:
-    """Train (or load from the cache) and evaluate one (method, seed) run, vocoding in as many processes
-    as torch has threads (a worker of `parallel.map_in_workers` has one or a few).
+def run_task(task: tuple[str, int], profile: str, corpora: dict, spec: dict) -> dict:
+    """Train (or load from the cache) and evaluate one (method, seed) run on the participant of `spec`
+    (`_participant_results`), vocoding in as many processes as torch has threads (a worker of
+    `parallel.map_in_workers` has one or a few).
 
-    corpora: {'pretrain': spec, 'stimuli': spec}, as `run_bench` makes it."""
+    corpora: {'pretrain': spec, 'stimuli': spec or None}, as `run_bench` makes it."""
     import torch
 
     name, seed = task
     options = X.settings(profile)
-    rec = X.participant(profile, corpus=corpora["stimuli"])
+    rec = load_participant(spec, profile, corpora)
     test = X.split_trials(rec)["test"]
     ae = X.pretrained_autoencoder(profile, corpora["pretrain"]) if name in X.USES_AUTOENCODER else None
     started = time.perf_counter()
-    decoder = X.train_method(name, rec, profile, seed, ae=ae)
+    decoder = X.train_method(name, rec, profile, seed, ae=ae, lags=participant_window(spec, rec))
     trained = time.perf_counter()
     predictions, n_iter, workers = X.predict_all(decoder, test), options["griffin_lim_iters"], torch.get_num_threads()
     table = X.evaluate(predictions, test, vocode=True, rec=rec, n_iter=n_iter, workers=workers)
@@ -159,14 +211,6 @@ def run_task(task: tuple[str, int], profile: str, corpora: dict) -> dict:
                 epochs=len(getattr(decoder, "history", [])) or None,
                 neural_vocoder={m: metrics.summarise(values) for m, values in zip(("stoi", "estoi"), zip(*neural))},
                 train_wall_seconds=trained - started, evaluate_wall_seconds=time.perf_counter() - trained)
-
-
-def _timed_alone(run: dict) -> dict:
-    """What the phase-2 timing run reports: transfer's first seed trained alone with every thread. It is not
-    one of the table's runs, which all train in the workers with the same threads (so that they are the
-    networks the notebooks' curves train too); another thread count ends at another network."""
-    return dict(method="transfer", train_seconds=run["train_seconds"], threads=run["threads"],
-                epochs=run["epochs"], means=run["means"])
 
 
 def _inference_parameters(decoder) -> int:

@@ -49,6 +49,21 @@ def split_trials(rec) -> dict:
     return {split: data.trial_arrays(rec, split, stats) for split in ("train", "val", "test")}
 
 
+def check_enough_data(rec, profile: str, source: str = "<recording>") -> None:
+    """InputError naming `source` unless `rec` has what every method of the profile needs: a 'val' and a 'test'
+    trial, and at least one training window (`TrainingSettings.window` frames) of 'train' trials."""
+    from .errors import InputError
+
+    window = training_settings(profile).window
+    counts = {split: len(rec.trials_in(split)) for split in ("train", "val", "test")}
+    train_frames = int((rec.trials_in("train")["end"] - rec.trials_in("train")["start"]).sum())
+    if counts["val"] < 1 or counts["test"] < 1 or train_frames < window:
+        raise InputError(source, "trials", f"at least 1 'val' and 1 'test' trial and {window} frames "
+                         f"({window / A.FRAME_RATE:.1f} s) of 'train' trials for the {profile} profile",
+                         f"{counts['train']} train trials ({train_frames} frames), {counts['val']} val, "
+                         f"{counts['test']} test")
+
+
 def minutes_of(trials: list) -> float:
     """Minutes of frames the trials hold."""
     return sum(len(t.mel) for t in trials) / A.FRAME_RATE / 60

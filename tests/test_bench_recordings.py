@@ -1,0 +1,100 @@
+"""`n2s bench --recording`: the comparison on participants' own files, listening and speaking, in every layout."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from phase2_fakes import write_tone_corpus
+
+from n2s_lite import audio as A
+from n2s_lite import bench, corpora, io, leakage, neuro
+from n2s_lite.cli import main
+from n2s_lite.corpora.corpus import sentence_key
+from n2s_lite.errors import InputError
+from n2s_lite.io import podcast
+from n2s_lite.lags import LagWindow
+
+
+@pytest.fixture(scope="module")
+def participants(tmp_path_factory):
+    """A listening and a speaking participant (simulated, raw broadband included), written in every layout:
+    {layout: (path, task)}."""
+    root = tmp_path_factory.mktemp("own_data")
+    _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load(write_tone_corpus(root / "tones", 120)))
+    size = dict(minutes=1.5, n_electrodes=12, with_raw=True)
+    listening = neuro.simulate_listening(stimuli, seed=3, **size)
+    speaking = neuro.simulate_speaking(stimuli, seed=4, **size)
+    io.save(listening, root / "listening.h5")
+    io.write_flinker(speaking, root / "NY001.h5")
+    ibids_root = root / "ibids"
+    io.write_ibids(speaking, ibids_root, subject="02")
+    words = pd.DataFrame({"word": listening.trials["text"],
+                          "start": listening.trials["start"] / A.FRAME_RATE,
+                          "end": listening.trials["end"] / A.FRAME_RATE})
+    podcast.write(listening, root / "podcast", words, subject="03")
+    return {"n2s-hdf5": (root / "listening.h5", "listening"), "flinker-hdf5": (root / "NY001.h5", "speaking"),
+            "ibids": (ibids_root / "sub-02", "speaking"), "podcast": (root / "podcast" / "sub-03", "listening")}
+
+
+@pytest.mark.slow
+def test_bench_runs_on_each_layout_and_a_speaking_file_gets_the_speaking_window(participants, tmp_path):
+    out = tmp_path / "bench.json"
+    paths = [str(path) for path, _task in participants.values()]
+    assert main(["bench", "--profile", "smoke", "--recording", *paths, "--methods", "transfer", "transfer_causal",
+                 "ridge", "--seeds", "1", "--jobs", "1", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert results["corpora"]["stimuli"] is None and len(results["participants"]) == len(participants)
+    for (layout, (path, task)), p in zip(participants.items(), results["participants"]):
+        assert p["source"]["kind"] == "recording" and p["source"]["path"] == str(path.resolve())
+        assert len(p["source"]["sha256"]) == 64 and p["task"] == task and p["task_from"] == "the recording"
+        window = LagWindow.for_task(task)
+        assert p["lag_window"]["frames"] == list(window.frames), layout
+        assert p["lag_window"]["causal"]["frames"] == list(window.causal().frames)
+        assert p["pretraining_overlap"]["checked"] == "transcripts" and p["splits"]["rule"]
+        assert set(p["methods"]) == {"transfer", "transfer_causal", "ridge"}
+        for method in p["methods"].values():
+            means = method["seeds"]["0"]["means"]
+            assert np.isfinite([means["spectrogram_r"], means["estoi"]]).all()
+        assert p["data"]["trials"]["test"] >= 1 and set(p["sentence_comparisons"]) == {"transfer_causal", "ridge"}
+    speaking = [p for p in results["participants"] if p["task"] == "speaking"]
+    assert {p["source"]["format"] for p in speaking} == {"flinker-hdf5", "ibids"}
+
+
+def _bench(paths, tmp_path, **options) -> dict:
+    return bench.run_bench("smoke", tmp_path / "r.json", seeds=[0], methods=("ridge",), jobs=1,
+                           recordings=[str(p) for p in paths], **options)
+
+
+def test_task_and_lags_can_be_overridden_and_the_json_says_so(participants, tmp_path, fake_phase_1):
+    path, _task = participants["flinker-hdf5"]
+    (p,) = _bench([path], tmp_path, task="listening", lags=LagWindow(-200, 200))["participants"]
+    assert p["task"] == "listening" and p["task_from"] == "--task"
+    assert p["lag_window"]["frames"] == [-20, 20] and p["lag_window"]["chosen_by"] == "--lags"
+    assert p["lag_window"]["causal"]["frames"] == [-40, 0]
+
+
+def test_a_test_sentence_heard_in_pre_training_is_refused(participants, tmp_path, fake_phase_1, monkeypatch):
+    path, _task = participants["n2s-hdf5"]
+    rec = io.load(path)
+    heard = rec.trials_in("test")["text"].iloc[0]
+    monkeypatch.setattr(leakage, "pretraining_sentences", lambda corpus: frozenset({sentence_key(heard)}))
+    with pytest.raises(InputError, match="phase 1 never heard") as error:
+        _bench([path], tmp_path)
+    assert str(path) in str(error.value) and error.value.field == "trials.text"
+
+
+def test_too_little_data_is_a_clear_error_naming_the_file(participants, tmp_path, fake_phase_1):
+    rec = io.load(participants["n2s-hdf5"][0])
+    short = tmp_path / "short.h5"
+    trials = rec.trials.copy()
+    trials.loc[trials["split"] == "val", "split"] = "train"
+    io.save(rec.replace(trials=trials), short)
+    with pytest.raises(InputError, match="at least 1 'val'") as error:
+        _bench([short], tmp_path)
+    assert str(short) in str(error.value) and "0 val" in str(error.value)
+
+
+def test_unknown_methods_are_refused_before_anything_runs(tmp_path, fake_phase_1):
+    with pytest.raises(ValueError, match="methods"):
+        bench.run_bench("smoke", tmp_path / "r.json", methods=("transfer", "svm"))
+    assert fake_phase_1 == []
