@@ -4,7 +4,8 @@ Writes a synthetic participant in the Podcast layout with the tests' writer (tes
 `n2s_lite.io.podcast.write`: by default 30 minutes, 235 channels at 512 Hz, the size of the dataset's largest
 participant) into a temporary directory, then loads it with `io.load` in a fresh process (EDF read lazily,
 high-gamma extracted in channel chunks, the 44.1 kHz stereo stimulus read and resampled) and records the wall
-time and the process's peak resident memory. Prints one JSON object and, with --out, writes it (atomically).
+time, its CPU time (user + system; others' work on a shared machine stretches the wall time, not this) and the
+process's peak resident memory (VmHWM). Prints one JSON object and, with --out, writes it (atomically).
 
     python scripts/bench_highgamma.py --out runs/bench_highgamma.json
 """
@@ -25,6 +26,16 @@ _LOAD = """
 import json, resource, sys, time
 import numpy as np
 from n2s_lite import io
+
+
+def peak_gb():  # high-water resident memory since this process's exec (VmHWM; ru_maxrss can carry the parent's)
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 2**20
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
 started = time.perf_counter()
 rec = io.load(sys.argv[1], subject="01", band=(float(sys.argv[2]), float(sys.argv[3])))
 seconds = time.perf_counter() - started
@@ -32,8 +43,9 @@ frames = rec.audio[: rec.n_frames * 160].reshape(rec.n_frames, 160)
 loudness = np.sqrt((frames ** 2).mean(axis=1))
 lag = 10  # the writer's tracking channels follow the sound 100 ms later
 r = [float(np.corrcoef(rec.high_gamma[lag:, e], loudness[:-lag])[0, 1]) for e in range(rec.n_electrodes)]
-print(json.dumps(dict(load_s=round(seconds, 1), peak_rss_gb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                 / 2**20, 3), high_gamma_shape=list(rec.high_gamma.shape), n_trials=len(rec.trials),
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps(dict(load_s=round(seconds, 1), load_cpu_s=round(usage.ru_utime + usage.ru_stime, 1),
+                 peak_rss_gb=round(peak_gb(), 3), high_gamma_shape=list(rec.high_gamma.shape), n_trials=len(rec.trials),
                  r_loudness=r)))
 """
 
