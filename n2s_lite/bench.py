@@ -117,7 +117,7 @@ def _participant_results(spec: dict, profile: str, corpora: dict, methods, seeds
     with clock.stage("participant"):
         rec = load_participant(spec, profile, corpora)
     source = spec["recording"] or "<simulated participant>"
-    M.check_enough_data(rec, profile, source)
+    M.check_usable(rec, profile, source)
     window = participant_window(spec, rec)
     with clock.stage("ceilings"):
         ceilings = X.ceilings(rec, ae, n_iter=options["griffin_lim_iters"], workers=os.cpu_count() or 1,

@@ -49,10 +49,16 @@ def split_trials(rec) -> dict:
     return {split: data.trial_arrays(rec, split, stats) for split in ("train", "val", "test")}
 
 
-def check_enough_data(rec, profile: str, source: str = "<recording>") -> None:
-    """InputError naming `source` unless `rec` has what every method of the profile needs: a 'val' and a 'test'
-    trial, and at least one training window (`TrainingSettings.window` frames) of 'train' trials."""
+def check_usable(rec, profile: str, source: str = "<recording>") -> None:
+    """InputError naming `source` unless `rec` has what every method of the profile needs: the package's clocks
+    (high-gamma at 100 Hz, audio at 16 kHz), a 'val' and a 'test' trial, and at least one training window
+    (`TrainingSettings.window` frames) of 'train' trials."""
     from .errors import InputError
+
+    if (rec.frame_rate, rec.audio_rate) != (A.FRAME_RATE, A.SAMPLE_RATE):
+        raise InputError(source, "frame_rate", f"high-gamma at {A.FRAME_RATE} Hz and audio at {A.SAMPLE_RATE} Hz "
+                         "(resample both, e.g. scipy.signal.resample_poly, and save the Recording again)",
+                         f"{rec.frame_rate:g} Hz and {rec.audio_rate} Hz")
 
     window = training_settings(profile).window
     counts = {split: len(rec.trials_in(split)) for split in ("train", "val", "test")}

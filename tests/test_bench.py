@@ -148,36 +148,29 @@ def test_bench_says_which_products_it_made_and_which_it_loaded_from_the_cache(tm
 
 
 @pytest.mark.slow
-def test_the_readme_tables_name_every_method_and_the_timing_run(smoke_results, tmp_path, capsys):
+def test_the_results_tables_name_every_method_margin_and_stage(smoke_results, tmp_path, capsys):
     bench_table = load_script("bench_table")
     path = tmp_path / "bench.json"
     path.write_text(json.dumps(smoke_results))
     bench_table.main(str(path))
     out = capsys.readouterr().out
-    assert all(f"| {name} | " in out for name in smoke_results["methods"])
+    (p,) = smoke_results["participants"]
+    assert all(f"| {name} | " in out for name in p["methods"])
     assert "| ceiling: griffin_lim | | 1.000 |" in out
-    assert "Training s: mean over seeds; every run in one of" in out
-    assert f"Phase 2 alone (transfer seed {smoke_results['seeds'][0]} trained again by itself" in out
+    assert "Training s: mean over seeds; every run in one of" in out and "Phase 2 alone" not in out
     built = smoke_results["cache"]["built"]
     assert f"Products this run made in the cache: participant {built['participant']}, " in out
     assert "| ceiling: neural_vocoder | | 1.000 |" in out and "| transfer | " in out.split("Neural vocoder (")[1]
     assert "On held-out real speech, ESTOI through the neural vocoder: autoencoder resynthesis " in out
-    assert "| transfer beats scratch on estoi by more than the seed spread | " in out  # the targets table
+    margin = p["margins"]["scratch"]["estoi"]
+    assert f"| scratch | estoi | {margin['margin']:+.3f} | {margin['spread']:.3f} | " in out  # the margins table
     assert "| scratch | estoi | " in out.split("Sentence by sentence")[1]  # the sentence-by-sentence table
-    if smoke_results["stage_cpu_stolen"]["total"] is not None:
-        assert "the hypervisor gave to other virtual machines (steal): " in out and " phase2_alone " in out
-    # a JSON of a bench before b65529d: seed 0 of transfer trained alone, no timing run, no cache counts
-    newer = ("phase2_alone", "cache", "stage_cpu_stolen", "vocoder")
-    older = {k: v for k, v in smoke_results.items() if k not in newer}
-    older["ceilings"] = {k: v for k, v in smoke_results["ceilings"].items() if k != "neural_vocoder"}
-    older["schedule"] = dict(smoke_results["schedule"], alone=[["transfer", smoke_results["seeds"][0]]])
-    path.write_text(json.dumps(older))
+    assert "Participant simulated: participant " in out  # its stage times
+    # two participants: a heading each
+    path.write_text(json.dumps(dict(smoke_results, participants=[p, dict(p, name="NY001.h5", task="speaking")])))
     bench_table.main(str(path))
     out = capsys.readouterr().out
-    assert f"transfer seed {smoke_results['seeds'][0]} trained alone on every core, every other run" in out
-    assert "Phase 2 alone" not in out and "Products this run made" not in out and "(steal)" not in out
-    assert "| phase 2 alone trains in under 120 s |  | 120 s | not measured |  |" in out
-    assert "neural" not in out
+    assert "### Participant simulated (listening)" in out and "### Participant NY001.h5 (speaking)" in out
 
 
 def test_bench_refuses_an_existing_results_file_before_running_anything(tmp_path, fake_phase_1, capsys):

@@ -94,6 +94,15 @@ def test_too_little_data_is_a_clear_error_naming_the_file(participants, tmp_path
     assert str(short) in str(error.value) and "0 val" in str(error.value)
 
 
+def test_a_recording_on_other_clocks_is_refused_with_what_to_resample(participants, tmp_path, fake_phase_1):
+    rec = io.load(participants["n2s-hdf5"][0])
+    other = tmp_path / "200hz.h5"
+    io.save(rec.replace(frame_rate=200.0, high_gamma=np.repeat(rec.high_gamma, 2, axis=0)), other)
+    with pytest.raises(InputError, match="resample") as error:
+        _bench([other], tmp_path)
+    assert str(other) in str(error.value) and error.value.field == "frame_rate"
+
+
 def test_unknown_methods_are_refused_before_anything_runs(tmp_path, fake_phase_1):
     with pytest.raises(ValueError, match="methods"):
         bench.run_bench("smoke", tmp_path / "r.json", methods=("transfer", "svm"))
