@@ -28,8 +28,7 @@ from tqdm.auto import tqdm
 from . import audio as A
 from .errors import InputError
 
-BAND_HZ = (70.0, 150.0)  # the package's default high-gamma band
-BANDS_HZ = {"70-150": (70.0, 150.0), "70-200": (70.0, 200.0)}  # the options the importers offer
+BAND_HZ = (70.0, 150.0)  # the package's default high-gamma band; (70, 200) is the Podcast dataset's
 N_SUBBANDS = 8  # log-spaced sub-bands whose Hilbert amplitudes are averaged
 BAND_EDGES_HZ = np.geomspace(*BAND_HZ, N_SUBBANDS + 1)
 FILTER_ORDER = 4  # Butterworth order of each band (applied forward and backward)

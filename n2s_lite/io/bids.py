@@ -188,8 +188,7 @@ def _plan(path, subject, task, source, band, line_freq) -> dict:
     not_read += stimulus.pop("not_read")
     metadata = dict(source_format="bids-ieeg", layout=layout.name, source_file=str(neural_file),
                     subject=files.subject, participant=participant_row(files.participants, files.subject),
-                    bids_task=task,
-                    source=source, high_gamma=how, line_freq_hz=hz, line_freq_source=hz_source,
+                    bids_task=task, source=source, high_gamma=how, line_freq_hz=hz, line_freq_source=hz_source,
                     source_neural_rate=float(neural.info["sfreq"]), source_audio_rate=stimulus.pop("audio_rate"),
                     units=sorted(set(channels.loc[channels["neural"], "units"])),
                     electrode_positions=position_source, not_read=not_read, **stimulus.pop("metadata"))
