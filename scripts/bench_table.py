@@ -26,13 +26,13 @@ def main(path: str) -> None:
         if len(participants) > 1:
             print(f"\n### Participant {participant['name']} ({participant['task']})\n")
         participant_tables(bench, participant)
+        if "vocoder" in bench:  # since the neural vocoder existed
+            neural_vocoder_table(participant)
     quality = bench["autoencoder_resynthesis"]
     print(f"\nPhase-1 autoencoder on held-out real speech ({quality['estoi']['n']} asterisk utterances never seen in "
           f"pre-training): mel spectrogram r {cell(quality['spectrogram_r'])}, ESTOI after Griffin-Lim "
           f"{cell(quality['estoi'])} (Griffin-Lim of the true mel: {cell(quality['gl_estoi'])}).")
-    if "vocoder" in bench:  # since the neural vocoder existed
-        for participant in participants:
-            neural_vocoder_table(participant)
+    if "vocoder" in bench:
         print(f"\nOn held-out real speech, ESTOI through the neural vocoder: autoencoder resynthesis "
               f"{cell(quality['neural_estoi'])}, true mel {cell(quality['neural_true_estoi'])}.")
     wall_times(bench, participants)
