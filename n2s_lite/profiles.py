@@ -8,8 +8,9 @@
 "autoencoder" (phase 1, `autoencoder.pretrain`) and "vocoder" (`vocoder.pretrain`). Each of those modules
 reads its section through a `Section` view (`methods.PROFILES`, `autoencoder.PROFILES`, `vocoder.PROFILES`).
 Change a setting for this process with `apply("smoke", {"experiment.training.max_epochs": 1})`; from the
-command line `n2s bench --set experiment.training.max_epochs=1`; in a notebook run by papermill, its
-`settings` parameter (the same dict). Worker processes of `parallel.map_in_workers` get the changed table.
+command line `n2s bench --set experiment.training.max_epochs=1`; in a notebook run by papermill, by passing
+its `settings` parameter (the same dict) to `apply`. Worker processes of `parallel.map_in_workers` get the
+changed table.
 A changed setting changes the cache key of what it trains, so cached products are never mixed up.
 """
 from __future__ import annotations
