@@ -1,4 +1,4 @@
-"""Print notebook 7's curves as markdown tables from its results file (the README quotes these tables).
+"""Print notebook 7's curves as markdown tables from its results file (docs/results.md quotes these tables).
 
     python scripts/curve_tables.py figures/results_07.json
 
@@ -27,7 +27,7 @@ def cell(values: pd.Series, seedless: bool) -> str:
 
 
 def label(frame: pd.DataFrame, point: str, value) -> str:
-    """A column's point as the README names it: '5 min', 'all' (every training minute), '32', '0.075'."""
+    """A column's point as docs/results.md names it: '5 min', 'all' (every training minute), '32', '0.075'."""
     if point != "minutes":
         return f"{value}"
     rows = frame[frame[point] == value]

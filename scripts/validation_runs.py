@@ -33,14 +33,14 @@ validation sentences per seed. Each seed appends one JSON line to --out.
 --autoencoder-set the phase-1 profile (`autoencoder.PROFILES`); a changed autoencoder is pre-trained once
 and cached like the default one. --decoder synth puts the adaptor (transfer) or the scratch ablation on an
 autoencoder whose decoder is the formant synthesizer (notebook 4's, pitch- and formant-supervised in phase
-1; the README's runs used the pitch-only one of ad4bc96-f2a7ea7, `--autoencoder-set formant_weight=0` now);
+1; the runs of docs/settings.md used the pitch-only one of ad4bc96-f2a7ea7, `--autoencoder-set formant_weight=0` now);
 such runs also score the synthesizer's own audio (synth_stoi, synth_estoi) beside Griffin-Lim from its mel.
 --autoencoder-quality first appends one line (kind "autoencoder_quality") with the pre-trained autoencoder's
 resynthesis of held-out speech (`experiment.autoencoder_quality_means`); with an empty --seeds that is all it
 does, so the autoencoder a variant's runs used is scored without a second pre-training.
 loss.pitch / loss.voicing / loss.formant supervise the decoded controls in phase 2 as phase 1 does, by pYIN's
 f0 and LPC's formants of the speech heard in each training trial (`methods.with_tracks_if_supervised`).
-Runs use one CPU thread (--threads), as the README's numbers did; set
+Runs use one CPU thread (--threads), as the numbers of docs/settings.md did; set
 OMP_NUM_THREADS to the same number, as above: the variable alone changes the order of floating-point sums
 and moved single validation runs by 0.007 (transfer, scratch) to 0.029 (fine-tuned decoder) in r.
 """
