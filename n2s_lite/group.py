@@ -11,7 +11,7 @@ signed-rank p of the differences (`comparison.paired`, here over participants in
 The exact two-sided Wilcoxon p cannot fall below 2 / 2**n with n participants: 0.5 with 2, 0.0625 with 5,
 0.0078 with 8. Five participants can therefore never reach p < 0.05, however consistent the differences.
 
-    table = group_table(["runs/cohort/sim-000/bench.json", "runs/cohort/sim-001/bench.json"])
+    table = group_table(["runs/cohort/bench/sim-000.json", "runs/cohort/bench/sim-001.json"])
     write(table, "runs/cohort/group")     # group.json, group.md, fig09_group.png/.pdf
 
 A bench JSON is either one participant's (`n2s bench` on the profile's participant) or several
@@ -43,8 +43,8 @@ def read_benches(paths) -> dict[str, dict]:
     """{participant: its bench results, with `bench_json` the file they came from}, in the order given.
 
     A participant is named by its entry's `name` in a JSON with `participants` (`n2s bench --recording`:
-    the recording's file name), by the file's stem otherwise. Two participants with one name, or a file that is no bench JSON,
-    raise InputError."""
+    the recording's file name), by the file's stem otherwise. Two participants with one name, or a file that
+    is no bench JSON, raise InputError."""
     participants = {}
     for path in map(Path, paths):
         try:
@@ -75,7 +75,7 @@ def _entries(bench: dict, path: Path) -> list[tuple[str, dict]]:
 # ------------------------------------------------------------------------------------------ the table
 def participant_values(participants: dict) -> pd.DataFrame:
     """One row per (participant, method, metric): `value`, the across-seed mean of the participant's
-    per-sentence mean; `seeds`, how many seeds it averages. Metrics: those every run reports."""
+    per-sentence mean; `seeds`, how many seeds it averages. Metrics: every `across_seeds` entry with a mean."""
     rows = []
     for name, result in participants.items():
         for method, runs in result["methods"].items():
@@ -180,7 +180,8 @@ def markdown(table: dict) -> str:
         for method, per_metric in table["comparisons"].items():
             for metric, row in per_metric.items():
                 lines.append(f"| {method} | {metric} | {row['ahead']} / {row['participants']} | "
-                             f"{row['mean_difference']:+.3f} | {row['median_difference']:+.3f} | {row['wilcoxon_p']:.2g} |")
+                             f"{row['mean_difference']:+.3f} | {row['median_difference']:+.3f} | "
+                             f"{row['wilcoxon_p']:.2g} |")
     return "\n".join(lines) + "\n"
 
 

@@ -25,7 +25,8 @@ def test_draws_stay_in_their_ranges_and_differ_between_participants():
 @pytest.mark.parametrize("task", ["listening", "speaking"])
 def test_each_participant_is_its_own_file_with_its_draws(tmp_path, capsys, task):
     if task == "listening":  # through the command line
-        assert main(["simulate", "--participants", "1", "--seed", "4", "--profile", "smoke", "--out", str(tmp_path)]) == 0
+        command = ["simulate", "--participants", "1", "--seed", "4", "--profile", "smoke", "--out", str(tmp_path)]
+        assert main(command) == 0
         assert "sim-004.h5" in capsys.readouterr().out
         paths = [tmp_path / "sim-004.h5"]
     else:

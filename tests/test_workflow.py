@@ -19,8 +19,9 @@ def snakemake(workdir: Path, config: dict, *options: str) -> subprocess.Complete
     configfile = workdir / "cohort.yaml"
     configfile.write_text(yaml.safe_dump(config))
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")  # n2s, papermill
-    return subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(workdir),
-                           "--configfile", str(configfile), *options], capture_output=True, text=True, env=env)
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(SNAKEFILE), "--directory", str(workdir),
+               "--configfile", str(configfile), *options]
+    return subprocess.run(command, capture_output=True, text=True, env=env)
 
 
 def job_counts(output: str) -> dict:
