@@ -79,14 +79,12 @@ def test_each_notebook_saves_its_own_figures(number):
     assert len(names) == len(set(names))
 
 
-def test_every_figure_named_in_the_readme_is_produced_by_a_notebook():
-    readme = ROOT / "README.md"
-    if not readme.exists():
-        pytest.skip("no README.md yet")
-    named = set(FIGURE_NAME.findall(readme.read_text()))
+def test_every_figure_named_in_the_readme_and_results_page_is_produced_by_a_notebook():
+    pages = [ROOT / "README.md", ROOT / "docs" / "results.md"]
+    named = {name for page in pages for name in FIGURE_NAME.findall(page.read_text())}
     produced = {name for path in NOTEBOOKS.values() for name in saved_figures(read(path))}
-    assert named, "the README names no figure"
-    assert named <= produced, f"named in README.md but made by no notebook: {sorted(named - produced)}"
+    assert named, "the README and docs/results.md name no figure"
+    assert named <= produced, f"named in README.md or docs/results.md but made by no notebook: {sorted(named - produced)}"
 
 
 PARTICIPANT_NOTEBOOKS = (2, 5, 6, 7, 8)  # those that run on a participant: the simulated one or a recording file
