@@ -156,7 +156,7 @@ def build(autoencoder: SpeechAutoencoder, n_electrodes: int, causal: bool = Fals
     if fine_tune and not pretrained:
         raise ValueError("fine_tune=True needs pretrained=True: a decoder trained from scratch always learns")
     seed_everything(seed)
-    ae = SpeechAutoencoder(**autoencoder.config)
+    ae = type(autoencoder)(**autoencoder.config)  # the package's autoencoder or `ssl_phase1.SSLAutoencoder`
     if pretrained:
         ae.load_state_dict(autoencoder.state_dict())
     window = window or LagWindow.for_task("listening")
@@ -216,7 +216,11 @@ def load(path) -> D.NeuralDecoder:
     """Rebuild a decoder written by `save` (eval mode, CPU)."""
     payload = T.load_payload(path, CHECKPOINT_KIND, "adaptor.save")
     config = payload["config"]
-    model = TransferModel(Adaptor(**config["adaptor"]), SpeechAutoencoder(**config["autoencoder"]),
+    if "encoder" in config["autoencoder"]:  # a decoder on a self-supervised speech model's latent
+        from .ssl_phase1 import SSLAutoencoder as autoencoder_type
+    else:
+        autoencoder_type = SpeechAutoencoder
+    model = TransferModel(Adaptor(**config["adaptor"]), autoencoder_type(**config["autoencoder"]),
                           config["pretrained"], config.get("fine_tune", False))
     model.load_state_dict(payload["state_dict"])
     return D.NeuralDecoder(config["name"], model, payload.get("history"), payload.get("train_seconds"))
