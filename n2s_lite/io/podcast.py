@@ -68,7 +68,7 @@ def write(rec: Recording, root, words: pd.DataFrame, subject: str = "01", line_f
         ieeg = staging / subject / "ieeg"
         ieeg.mkdir(parents=True)
         stem = f"{subject}_task-{TASK}"
-        _write_edf(rec, ieeg / f"{stem}_ieeg.edf", line_freq)
+        seconds = _write_edf(rec, ieeg / f"{stem}_ieeg.edf", line_freq)
         _write_sidecars(rec, ieeg, subject, line_freq)
         moves = {staging / subject: target}
         if derivative:
@@ -84,17 +84,20 @@ def write(rec: Recording, root, words: pd.DataFrame, subject: str = "01", line_f
     finally:
         if staging.exists():
             shutil.rmtree(staging)
-    _write_shared(rec, root, words, subject)
+    _write_shared(rec, root, words, subject, seconds)
     return target / "ieeg" / f"{subject}_task-{TASK}_ieeg.edf"
 
 
-def _write_edf(rec: Recording, path: Path, line_freq: float) -> None:
+def _write_edf(rec: Recording, path: Path, line_freq: float) -> float:
+    """Export rec.raw through MNE; return the file's duration in s (EDF pads to whole 1 s records)."""
     import mne
 
     info = mne.create_info(rec.electrodes["name"].tolist(), float(rec.raw_rate), ch_types="ecog")
     raw = mne.io.RawArray(np.asarray(rec.raw, np.float64).T * VOLTS_PER_UNIT, info, verbose="error")
     raw.info["line_freq"] = line_freq
     mne.export.export_raw(path, raw, fmt="edf", verbose="error")
+    written = mne.io.read_raw_edf(path, preload=False, verbose="error")
+    return written.n_times / written.info["sfreq"]
 
 
 def _write_sidecars(rec: Recording, ieeg: Path, subject: str, line_freq: float) -> None:
@@ -127,8 +130,9 @@ def _write_derivative(rec: Recording, path: Path, line_freq: float) -> None:
     raw.save(path, verbose="error")
 
 
-def _write_shared(rec: Recording, root: Path, words: pd.DataFrame, subject: str) -> None:
-    """participants.tsv (the subject's row added), dataset_description.json and the stimuli, each atomically."""
+def _write_shared(rec: Recording, root: Path, words: pd.DataFrame, subject: str, seconds: float) -> None:
+    """participants.tsv (the subject's row added), dataset_description.json and the stimuli, each atomically; the
+    wav is zero-padded to `seconds`, the EDF's duration, as the dataset's audio is as long as its recordings."""
     import soundfile as sf
 
     participants = root / "participants.tsv"
@@ -144,7 +148,9 @@ def _write_shared(rec: Recording, root: Path, words: pd.DataFrame, subject: str)
             tmp.write_text(json.dumps(dict(Name="Podcast ECoG layout written by n2s-lite", BIDSVersion="1.9.0")))
     wav, transcript = root / LAYOUT.stimulus, root / LAYOUT.transcript
     if not wav.exists():
-        stereo = np.repeat(resample_poly(np.asarray(rec.audio, np.float64), WAV_RATE, rec.audio_rate)[:, None], 2, 1)
+        mono = resample_poly(np.asarray(rec.audio, np.float64), WAV_RATE, rec.audio_rate)
+        mono = np.pad(mono, (0, max(0, int(round(seconds * WAV_RATE)) - len(mono))))
+        stereo = np.repeat(mono[:, None], 2, axis=1)
         with atomic_path(wav, overwrite=False) as tmp:
             sf.write(str(tmp), np.clip(stereo, -1.0, 1.0), WAV_RATE, subtype="PCM_16", format="WAV")
     if not transcript.exists():
