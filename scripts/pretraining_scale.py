@@ -110,8 +110,8 @@ def run(args) -> dict:
             if n_speakers > len(order):
                 continue
             train_part, val_part = choose(pool_train, pool_val, order[:n_speakers], minutes)
-            used = sum(u.duration for u in train_part) / 60
-            if points and any(p["speakers"] == n_speakers and abs(p["minutes_used"] - used) < 1e-9 for p in points):
+            used = round(sum(u.duration for u in train_part) / 60, 4)
+            if any(p["speakers"] == n_speakers and p["minutes_used"] == used for p in points):
                 continue  # the pool has no more speech for these speakers: the same point again
             t0 = time.perf_counter()
             ae = pretrain_point(train_part, val_part, args.profile, 0, args.encoder, args.layer)
@@ -120,7 +120,7 @@ def run(args) -> dict:
             transfer = {seed: score(methods.train_on_trials("transfer", trials["train"], trials["val"], args.profile,
                                                             seed, ae=ae), trials["test"]) for seed in args.seeds}
             margins = [transfer[s] - scratch[s] for s in args.seeds]
-            points.append(dict(speakers=n_speakers, minutes=minutes, minutes_used=round(used, 4),
+            points.append(dict(speakers=n_speakers, minutes=minutes, minutes_used=used,
                                n_train_utterances=len(train_part), n_val_utterances=len(val_part),
                                speakers_used=sorted({u.speaker for u in train_part}),
                                transfer_r=transfer, scratch_r=scratch, margin=dict(zip(args.seeds, margins)),
