@@ -123,6 +123,17 @@ def test_every_way_to_name_the_participant_reads_the_same(podcast_root, loaded, 
     assert printed["source"] == "derivative" and printed["n_good_electrodes"] == CHANNELS - len(BAD)
 
 
+def test_a_root_with_several_participants_needs_one_named(podcast_root, tmp_path):
+    root = _copy(podcast_root, tmp_path)
+    shutil.copytree(root / "sub-03", root / "sub-04")
+    for path in (root / "sub-04" / "ieeg").iterdir():
+        path.rename(path.with_name(path.name.replace("sub-03", "sub-04")))
+    with pytest.raises(InputError, match="choose with subject=") as error:
+        io.load(root)
+    assert error.value.field == "subject" and "sub-04_task-podcast_ieeg.edf" in str(error.value)
+    assert io.describe(root, subject="04")["subject"] == "sub-04"
+
+
 def _write_wav(path, seconds):
     sf.write(str(path), np.zeros((int(seconds * podcast.WAV_RATE), 2), np.int16), podcast.WAV_RATE)
 
