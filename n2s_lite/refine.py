@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -31,8 +32,8 @@ from .profiles import lookup
 from .utils import seed_everything
 
 PROFILES = {
-    # crops of the training trials (frames), batch size; epochs and learning rate of each stage; l2 on the head's weights;
-    # weight of the reconstruction loss in stage 2
+    # crops of the training trials (frames), batch size; epochs and learning rate of each stage; l2 on the
+    # head's weights; weight of the reconstruction loss in stage 2
     "smoke": dict(crop_frames=128, batch_size=8, head_epochs=3, joint_epochs=3, head_lr=3e-3, joint_lr=3e-4,
                   patience=2, l2=1e-3, reconstruction=1.0),
     "standard": dict(crop_frames=200, batch_size=16, head_epochs=20, joint_epochs=20, head_lr=3e-3, joint_lr=3e-4,
@@ -143,7 +144,7 @@ def refine(ae: SpeechAutoencoder, train_trials, val_trials, window: LagWindow, p
 
 
 @torch.no_grad()
-def predict_high_gamma(refined: Refined, mel) -> "np.ndarray":
+def predict_high_gamma(refined: Refined, mel) -> np.ndarray:
     """(T, 80) dB mel of one trial -> (T, E) float32 high-gamma the refined model's head predicts."""
     mel = torch.as_tensor(mel, dtype=torch.float32)[None]
     return refined.head(refined.autoencoder.encode(mel), mel.shape[1])[0].numpy()

@@ -74,7 +74,8 @@ def test_loss_terms():
         expected = model.head(ae.encode(mel), 40).pow(2).mean()
     torch.testing.assert_close(neural, expected)
     penalty = model.head.conv.conv.weight.pow(2).sum()
-    torch.testing.assert_close(refine.refinement_loss(model, hg, mel, l2=0.5, reconstruction=0.0), neural + 0.5 * penalty)
+    torch.testing.assert_close(refine.refinement_loss(model, hg, mel, l2=0.5, reconstruction=0.0),
+                               neural + 0.5 * penalty)
     assert refine.refinement_loss(model, hg, mel, l2=0.0, reconstruction=1.0) > neural
 
 
