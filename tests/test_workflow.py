@@ -3,6 +3,7 @@ SLURM profile resolving (a dry run: no sbatch needed)."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,7 +69,8 @@ def test_two_smoke_participants_end_to_end_and_a_restart_redoes_one(tmp_path):
     results = json.loads((out / "group" / "notebook" / "results_09.json").read_text())
     assert results["results"]["participants"] == table["participants"]
 
-    (out / "bench" / "sim-001.json").unlink()  # as if its job had failed: only it and what reads it are redone
+    (out / "bench" / "sim-001.json").unlink()  # as a failed bench leaves it: no JSON, hence no group outputs;
+    shutil.rmtree(out / "group")               # the rerun redoes that bench and the group, and nothing else
     rerun = snakemake(tmp_path, config, "-n", "--cores", "2")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert job_counts(rerun.stdout) == dict(bench=1, group=1, group_notebook=1, all=1)
