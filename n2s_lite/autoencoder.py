@@ -321,20 +321,14 @@ def pretrain(corpus="asterisk", profile: str = "smoke", seed: int = 0, checkpoin
 
 
 def pretrained(profile: str = "smoke", corpus: str | list[str] = "asterisk", seed: int = 0, decoder: str = "mel",
-               progress: bool = True, encoder: str | None = None, layer: int | None = None) -> SpeechAutoencoder:
+               progress: bool = True) -> SpeechAutoencoder:
     """The pre-trained autoencoder for this configuration, trained once and then loaded from the cache.
-
-    encoder: a self-supervised speech model (a folder or a hub name, e.g. 'facebook/wav2vec2-base') whose hidden
-    layer `layer` is the frozen latent; phase 1 then trains the decoder only (`ssl_phase1.pretrained`).
+    (A frozen self-supervised encoder instead of this one: `ssl_phase1.pretrained`.)
 
     Keyed by the settings (not the profile's name: two names for the same settings share one network), the
     corpus, the seed, the code and where it trains; it pre-trains on every CPU core, whichever process asks
     first, and an interrupted pre-training resumes (`train.trained_once`).
     """
-    if encoder is not None:
-        from . import ssl_phase1
-
-        return ssl_phase1.pretrained(profile, corpus, seed, encoder, layer, progress)
     config = dict(kind="speech_autoencoder", settings=lookup(PROFILES, profile, "autoencoder"),
                   corpus=corpus, seed=seed, decoder=decoder, mel=A.mel_params())
     return T.trained_once("autoencoder", config, CODE,

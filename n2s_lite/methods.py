@@ -196,15 +196,20 @@ def _array_digest(*parts) -> str:
     return digest.hexdigest()[:16]
 
 
-def pretrained_autoencoder(profile: str = "smoke", corpus=CORPUS, decoder: str = "mel"):
+def pretrained_autoencoder(profile: str = "smoke", corpus=CORPUS, decoder: str = "mel", encoder: str | None = None,
+                           layer: int | None = None):
     """Phase 1 for this profile (cached): trained on the pre-training half of `corpus` only (see `corpus_spec`).
 
     The halves are decided per sentence by a hash, so a sentence on the stimulus side of one corpus is on it in
     every corpus: pre-training and stimuli stay disjoint even when they come from different corpora.
-    decoder: "mel" (the method's autoencoder) or "synth" (the formant synthesizer as its decoder)."""
-    from . import autoencoder
+    decoder: "mel" (the method's autoencoder) or "synth" (the formant synthesizer as its decoder).
+    encoder: a self-supervised speech model (a folder or a hub name, e.g. 'facebook/wav2vec2-base') whose hidden
+    layer `layer` is the frozen latent; phase 1 then trains the decoder only (`ssl_phase1.pretrained`)."""
+    from . import autoencoder, ssl_phase1
 
-    return autoencoder.pretrained(settings(profile)["autoencoder"], corpus=corpus_spec(corpus), seed=0,
-                                  decoder=decoder)
+    phase1_profile, corpus = settings(profile)["autoencoder"], corpus_spec(corpus)
+    if encoder is not None:
+        return ssl_phase1.pretrained(phase1_profile, corpus, 0, encoder, layer)
+    return autoencoder.pretrained(phase1_profile, corpus=corpus, seed=0, decoder=decoder)
 
 

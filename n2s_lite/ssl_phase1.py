@@ -1,7 +1,7 @@
 """Phase 1 with a frozen self-supervised speech encoder, as in Neural2Speech (wav2vec 2.0, 768-d at 50 Hz).
 
     ae = ssl_phase1.pretrained("smoke", corpus="asterisk", encoder="facebook/wav2vec2-base", layer=6)
-    # or autoencoder.pretrained("smoke", encoder="facebook/wav2vec2-base")
+    # or methods.pretrained_autoencoder("smoke", encoder="facebook/wav2vec2-base")
 
 The latent is one hidden layer of a `speech_model` (a local folder or a hub name), layer-normed per frame
 without parameters (zero mean, unit variance over its channels, as the package's own encoder's latent and the

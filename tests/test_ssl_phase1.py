@@ -1,5 +1,5 @@
 """Phase 1 on a frozen self-supervised speech model (n2s_lite.ssl_phase1) with a tiny random Wav2Vec2 saved here,
-end to end on CPU: decoder pre-training through `autoencoder.pretrained(..., encoder=...)`, then phase 2's
+end to end on CPU: decoder pre-training through `ssl_phase1.pretrained(..., encoder=...)`, then phase 2's
 adaptor (transfer and scratch) through the unchanged `adaptor.train_adaptor`, save and load."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import soundfile as sf
 import torch
 from phase2_fakes import fake_recording
 
-from n2s_lite import adaptor, autoencoder, corpora, methods, speech_model, ssl_phase1
+from n2s_lite import adaptor, corpora, methods, speech_model, ssl_phase1
 from n2s_lite import audio as A
 from n2s_lite import decoding as D
 
@@ -43,10 +43,10 @@ def ae(tiny, speech_folder, tmp_path_factory):
         patch.setenv("N2S_CACHE", str(cache))
         patch.setattr(os, "cpu_count", lambda: 1)  # trained_once trains on every core: one here, as tests share them
         corpora.clear_cache()
-        model = autoencoder.pretrained("smoke", corpus=f"folder:{speech_folder}", encoder=tiny, layer=1,
-                                       progress=False)
-        again = autoencoder.pretrained("smoke", corpus=f"folder:{speech_folder}", encoder=tiny, layer=1,
-                                       progress=False)
+        model = ssl_phase1.pretrained("smoke", corpus=f"folder:{speech_folder}", encoder=tiny, layer=1,
+                                      progress=False)
+        again = ssl_phase1.pretrained("smoke", corpus=f"folder:{speech_folder}", encoder=tiny, layer=1,
+                                      progress=False)
         model.cache_entries = sorted(p.name for p in (cache / "autoencoder").iterdir())
         model.same_as_cached = all(torch.equal(v, again.state_dict()[k]) for k, v in model.state_dict().items())
     corpora.clear_cache()
