@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what the participants did (default: what each file says; it decides the lag window)")
     p.add_argument("--lags", nargs=2, type=float, default=None, metavar=("FIRST_MS", "LAST_MS"),
                    help="the lag window every method reads, in ms around each decoded frame (negative: before "
-                        "it); default: the task's (listening -100 300, speaking -300 100)")
+                        "it); default: the task's (listening -100 300, speaking -200 200)")
     p.set_defaults(run=_bench)
 
     p = sub.add_parser("group", help="group statistics across participants from their bench JSONs")

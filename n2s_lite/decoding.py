@@ -3,7 +3,7 @@ the training loop around `train.fit`, and the `NeuralDecoder` that predicts a lo
 
 Lag window. Which high-gamma frames around mel frame t a network reads is a parameter of every network
 (`lag_frames`, a `lags.LagWindow`'s `.frames`), chosen by the recording's task: listening t - 100 ms .. t + 300 ms,
-speaking t - 300 ms .. t + 100 ms; causal variants end at t. Ridge gets the same lags.
+speaking t - 200 ms .. t + 200 ms; causal variants end at t. Ridge gets the same lags.
 """
 from __future__ import annotations
 

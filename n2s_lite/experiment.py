@@ -7,7 +7,7 @@
 
 Fairness rules (every method): the same training/validation/test trials and the same z-scored high-gamma
 (`data.trial_arrays`), the same lag window (the recording task's `lags.LagWindow`: listening t - 100 ms ..
-t + 300 ms, speaking t - 300 ms .. t + 100 ms; the causal adaptor its causal variant), hyper-parameters chosen on validation trials only (ridge penalty; early stopping of the
+t + 300 ms, speaking t - 200 ms .. t + 200 ms; the causal adaptor its causal variant), hyper-parameters chosen on validation trials only (ridge penalty; early stopping of the
 networks, which share one optimisation budget `TrainingSettings`), the same vocoder (`audio.griffin_lim`)
 and the same metrics on the same test sentences. Test trials are touched only by `evaluate`.
 

@@ -1,9 +1,10 @@
 """The lag window: which high-gamma frames around audio frame t a decoder reads, chosen by the task.
 
 Listening, cortical high-gamma follows the heard sound by about 50-300 ms, so mel frame t is read from
-high-gamma at t - 100 ms .. t + 300 ms. Speaking, motor and premotor cortex lead the produced sound, so the
-window reaches before it: t - 300 ms .. t + 100 ms (chosen on validation trials of the simulator's speaking
-participant, docs/settings.md). Both span 41 frames at 100 Hz, so every network has the same size for either
+high-gamma at t - 100 ms .. t + 300 ms. Speaking, sensorimotor cortex leads the produced sound while auditory
+cortex still follows the speaker's own voice, so the window reaches both ways: t - 200 ms .. t + 200 ms, the
+best of six 400-ms windows on validation trials of the simulator's speaking participant (docs/simulator.md,
+"Speaking vs listening window"). Both span 41 frames at 100 Hz, so every network has the same size for either
 task. The causal variant of a window keeps its span but ends at t (only activity up to the decoded frame):
 for speech production, the real-time setting a speech prosthesis needs.
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from . import audio as A
 from .recording import TASKS
 
-DEFAULT_MS = {"listening": (-100.0, 300.0), "speaking": (-300.0, 100.0)}
+DEFAULT_MS = {"listening": (-100.0, 300.0), "speaking": (-200.0, 200.0)}
 
 
 @dataclass(frozen=True)

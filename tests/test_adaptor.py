@@ -53,7 +53,7 @@ def test_causal_adaptor_refuses_a_window_that_reads_the_future_and_the_window_is
         adaptor.Adaptor(n_electrodes=4, latent_dim=6, stride=2, causal=True, lag_frames=(-30, 10), **SIZE)
     speaking = LagWindow.for_task("speaking")
     net = adaptor.Adaptor(n_electrodes=4, latent_dim=6, stride=2, lag_frames=speaking.frames, **SIZE)
-    assert net.config["lag_frames"] == [-30, 10]
+    assert net.config["lag_frames"] == list(speaking.frames) == [-20, 20]
     assert adaptor.Adaptor(**net.config).front[0].conv.kernel_size == (41,)
 
 
