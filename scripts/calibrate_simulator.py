@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from n2s_lite import corpora, data, metrics, neuro
+from n2s_lite import corpora, data, encoding, metrics, neuro
 from n2s_lite.baselines import RidgeDecoder
 
 # high-gamma frames read for audio frame t: listening 0-300 ms after it, speaking 300 ms before to 100 ms after
@@ -46,7 +46,7 @@ def decoding_scores(rec) -> dict:
 
 def encoding_scores(rec) -> dict:
     """Held-out encoding r of responsive (ground truth) and non-responsive good electrodes."""
-    table = neuro.encoding_correlations(rec, ENCODING_LAGS_MS[rec.task])
+    table = encoding.encoding_correlations(rec, ENCODING_LAGS_MS[rec.task])
     good = table[~table["bad"]]
     responsive = good[good["responsive"]]
     return dict(responsive=metrics.summarise(responsive["r"]),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from n2s_lite import audio as A
-from n2s_lite import io, neuro
+from n2s_lite import encoding, io, neuro
 from n2s_lite.errors import InputError
 from n2s_lite.neuro import broadband, stimulus
 from n2s_lite.highgamma import high_gamma_reference
@@ -275,7 +275,7 @@ def test_simulation_with_raw_broadband(corpus):
 
 
 def test_encoding_correlations_separate_responsive_sites(rec):
-    table = neuro.encoding_correlations(rec, lags_ms=(0, 200))
+    table = encoding.encoding_correlations(rec, lags_ms=(0, 200))
     assert len(table) == 64 and table.loc[table["bad"], "r"].isna().all()
     good = table[~table["bad"]]
     assert good.loc[good["responsive"], "r"].median() > 0.2
