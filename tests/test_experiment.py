@@ -103,9 +103,9 @@ def test_the_steps_budget_gives_less_data_the_full_runs_steps(rec, trials, tmp_p
     monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile, corpus=None: tiny_autoencoder())
     steps, original = {}, X.train_on_trials
 
-    def spy(name, train, val, profile, seed, ae, steps_per_epoch):
+    def spy(name, train, val, profile, seed, ae, steps_per_epoch, window):
         steps[len(train)] = steps_per_epoch
-        return original(name, train, val, profile, seed, ae, steps_per_epoch)
+        return original(name, train, val, profile, seed, ae, steps_per_epoch, window)
 
     monkeypatch.setattr(methods, "train_on_trials", spy)
     curve = X.data_curve("smoke", minutes=(0.05, 100), methods=("transfer",), budget=budget, jobs=1)
