@@ -7,9 +7,9 @@ import torch
 from phase2_fakes import fake_splits, tiny_autoencoder
 from weight_checks import same_weights
 
-from n2s_lite.lags import LagWindow
 from n2s_lite import adaptor
 from n2s_lite import decoding as D
+from n2s_lite.lags import LagWindow
 
 SETTINGS = D.TrainingSettings(window=64, batch_size=8, max_epochs=3, patience=3)
 SIZE = dict(channels=12, hidden=16)

@@ -13,6 +13,7 @@ from test_neuro import toy_corpus
 from n2s_lite import audio as A
 from n2s_lite import io, neuro
 from n2s_lite.errors import InputError
+from n2s_lite.lags import LagWindow
 from n2s_lite.neuro import articulation
 
 LISTENING, ONSET, SUSTAINED = 1, 2, 3
@@ -127,7 +128,8 @@ def test_lag_windows_script_sweeps_and_compares_the_windows(corpus, tmp_path, ca
     script.main(["--recording", str(path), "--methods", "ridge", "--jobs", "1", "--out", str(out)])
     report = json.loads(out.read_text())
     ridge = report["results"]["ridge"]
-    assert ridge["speaking"]["window"]["first_ms"] == -300 and ridge["listening"]["window"]["first_ms"] == -100
+    speaking, listening = (LagWindow.for_task(task).first_ms for task in ("speaking", "listening"))
+    assert ridge["speaking"]["window"]["first_ms"] == speaking and ridge["listening"]["window"]["first_ms"] == listening
     gain = ridge["speaking"]["spectrogram_r"] - ridge["listening"]["spectrogram_r"]
     assert ridge["speaking_minus_listening"]["spectrogram_r"] == pytest.approx(gain)
     assert report["improved"]["ridge"]["spectrogram_r"] == (gain > 0)
