@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,3 +211,16 @@ def summary(fmt: str, path, *, subject, duration_s: float, audio_rate: float, ne
                  n_trials=len(trials), n_stimuli=int(trials["stimulus_id"].nunique()), trials_per_split=per_split)
     facts.update(extra)
     return facts
+
+
+def subject_staging(root, subject: str, overwrite: bool) -> tuple[str, Path, Path]:
+    """For a writer of one BIDS subject: ('sub-XX', ROOT/sub-XX, a fresh staging folder in ROOT). The writer builds
+    the subject in the staging folder and moves it into place at the end, so a failed write leaves no half
+    subject; an existing ROOT/sub-XX is refused (FileExistsError) unless overwrite."""
+    root = Path(root)
+    subject = subject if subject.startswith("sub-") else f"sub-{subject}"
+    target = root / subject
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target}: exists already; refusing to overwrite it")
+    root.mkdir(parents=True, exist_ok=True)
+    return subject, target, Path(tempfile.mkdtemp(prefix=f".{subject}.", suffix=".part", dir=root))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,7 +33,8 @@ from ..highgamma import BAND_HZ, high_gamma
 from ..recording import Recording, electrode_table, trial_table
 from ..utils import atomic_path
 from .common import (as_audio, as_strings, check_finite, check_same_duration, fit_audio_to_frames,
-                     grid_positions, line_frequency, participant_row, read_tsv, split_by_stimulus, summary, to_frames)
+                     grid_positions, line_frequency, participant_row, read_tsv, split_by_stimulus, subject_staging,
+                     summary, to_frames)
 
 TASK = "wordProduction"
 DEFAULT_IEEG_RATE = 1024.0  # Hz, used if the NWB series does not state its rate
@@ -231,12 +231,7 @@ def write(rec: Recording, root, subject: str = "01", overwrite: bool = False) ->
         raise InputError("<recording to write>", "raw", "the raw broadband iEEG (rec.raw) for the iBIDS layout",
                          "None (simulate with raw, or load with keep_raw=True)")
     root = Path(root)
-    subject = subject if subject.startswith("sub-") else f"sub-{subject}"
-    target = root / subject
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"{target}: exists already; refusing to overwrite it")
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{subject}.", suffix=".part", dir=root))
+    subject, target, staging = subject_staging(root, subject, overwrite)
     try:
         ieeg_dir = staging / "ieeg"
         ieeg_dir.mkdir()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ from scipy.signal import resample_poly
 from ..errors import InputError
 from ..recording import Recording
 from ..utils import atomic_path
-from .common import Layout
+from .common import Layout, subject_staging
 
 TASK = "podcast"
 SPACE = "MNI152NLin2009aSym"
@@ -58,12 +57,7 @@ def write(rec: Recording, root, words: pd.DataFrame, subject: str = "01", line_f
     if rec.raw is None:
         raise InputError("<recording to write>", "raw", "the raw broadband signal (rec.raw)", "None")
     root = Path(root)
-    subject = subject if subject.startswith("sub-") else f"sub-{subject}"
-    target = root / subject
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"{target}: exists already; refusing to overwrite it")
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{subject}.", suffix=".part", dir=root))
+    subject, target, staging = subject_staging(root, subject, overwrite)
     try:
         ieeg = staging / subject / "ieeg"
         ieeg.mkdir(parents=True)
