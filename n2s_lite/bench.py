@@ -149,12 +149,9 @@ def _participant_results(spec: dict, profile: str, corpora: dict, methods, seeds
 
 
 def load_participant(spec: dict, profile: str, corpora: dict):
-    """The Recording a bench spec names: its recording file (task overridden if the spec says so), or the
-    profile's simulated participant hearing the stimulus half of corpora['stimuli']."""
-    if spec["recording"] is None:
-        rec = X.participant(profile, corpus=corpora["stimuli"])
-        return rec if spec["task"] is None else rec.replace(task=spec["task"])
-    return X.load_participant(profile, spec["recording"], spec["task"])
+    """The Recording a bench spec names (`experiment.load_participant`): its recording file, or the profile's
+    simulated participant hearing the stimulus half of corpora['stimuli']; the spec's task, if any, overrides."""
+    return X.load_participant(profile, spec["recording"], spec["task"], corpus=corpora["stimuli"])
 
 
 def participant_window(spec: dict, rec) -> LagWindow:

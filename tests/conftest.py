@@ -28,7 +28,7 @@ def fake_phase_1(tmp_path, monkeypatch):
     monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
     rec, ae, asked = fake_recording(), tiny_autoencoder(), []
 
-    def participant(profile, seed=0, corpus=X.CORPUS):
+    def participant(profile, seed=0, corpus=X.CORPUS, snr=None):
         asked.append(("participant", corpus))
         return rec
 
