@@ -23,6 +23,8 @@ N_MELS = 80
 FMIN = 0.0
 FMAX = 8_000.0
 MEL_FLOOR = 1e-5  # power floor before dB: -50 dB
+N_LINEAR = N_FFT // 2 + 1  # 513 STFT bins, 0 .. 8 kHz
+LINEAR_FLOOR_DB = -80.0  # floor of `linear_power_db` (linear bins are narrower than mel bins)
 
 
 def mel_params() -> dict:
@@ -50,6 +52,15 @@ def log_mel(wave: np.ndarray) -> np.ndarray:
     spec = np.abs(librosa.stft(wave, n_fft=N_FFT, hop_length=HOP, win_length=N_FFT, center=True)) ** 2
     mel = mel_filterbank() @ spec
     db = 10.0 * np.log10(np.maximum(mel, MEL_FLOOR))
+    return db.T[: n_frames(len(wave))].astype(np.float32)
+
+
+def linear_power_db(wave: np.ndarray) -> np.ndarray:
+    """(N,) 16 kHz waveform -> (N // 160, 513) float32 dB STFT power floored at LINEAR_FLOOR_DB, framed like
+    `log_mel` (the neural vocoder's target, `vocoder`)."""
+    spec = np.abs(librosa.stft(np.asarray(wave, np.float32), n_fft=N_FFT, hop_length=HOP,
+                               win_length=N_FFT, center=True)) ** 2
+    db = np.maximum(10.0 * np.log10(np.maximum(spec, 1e-30)), LINEAR_FLOOR_DB)
     return db.T[: n_frames(len(wave))].astype(np.float32)
 
 

@@ -58,7 +58,7 @@ LONGEST_FIRST = ("scratch", "transfer", "transfer_causal", "lstm_cnn", "mlp", "r
 
 
 def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.METHODS,
-              jobs: int | None = None, pretrain_corpus=X.CORPUS, stimulus_corpus=X.CORPUS,
+              jobs: int | None = None, pretrain_corpus=None, stimulus_corpus=None,
               overwrite: bool = False, recordings=None, task: str | None = None,
               lags: LagWindow | None = None) -> dict:
     """Run every method for each seed on each participant; write and return the results.
@@ -67,7 +67,8 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
     seeds: an int n >= 1 (the first n seeds 0..n-1), a sequence of seeds >= 0, or None for the profile's seeds.
     jobs: worker processes for the independent runs (None: `parallel.default_jobs()`; 1: all in this process).
     pretrain_corpus: phase 1 learns from its pre-training half; stimulus_corpus: the simulated participant hears
-    its stimulus half (each a spec or a sequence of specs, `experiment.corpus_spec`; the halves never share a sentence).
+    its stimulus half (each a spec or a sequence of specs, `experiment.corpus_spec`; the halves never share a sentence;
+    None: the profile's, `profiles.corpora_of`).
     recordings: paths of recordings in any format `io.load` reads, one participant each, run one after another;
     None: the profile's simulated participant. task: 'listening' or 'speaking' for every recording (default: what
     each file says); lags: the lag window of every method (default: each participant's task's window).
@@ -80,8 +81,8 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
     refuse_to_replace(out, overwrite)
     jobs = parallel.default_jobs() if jobs is None else int(jobs)
     n_iter, cpus = options["griffin_lim_iters"], os.cpu_count() or 1
-    corpora = dict(pretrain=X.corpus_spec(pretrain_corpus),
-                   stimuli=None if recordings else X.corpus_spec(stimulus_corpus))
+    corpora = dict(pretrain=X.corpora_of(profile, pretrain_corpus)["pretrain"],
+                   stimuli=None if recordings else X.corpora_of(profile, stimulus_corpus)["stimuli"])
     specs = [dict(recording=None, task=task, lags=None if lags is None else [lags.first_ms, lags.last_ms])]
     if recordings:
         specs = [dict(spec, recording=str(path)) for path in recordings for spec in specs]

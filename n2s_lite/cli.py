@@ -28,12 +28,13 @@ def _info(args) -> int:
 
 def _simulate(args) -> int:
     from . import cohort, corpora, io
+    from .profiles import corpora_of
     from .utils import refuse_to_replace
 
     if args.participants is not None:
         return _simulate_cohort(args)
     refuse_to_replace(args.out, args.overwrite)
-    corpus = corpora.load(args.corpus)
+    corpus = corpora.load(corpora_of(args.profile, args.corpus)["stimuli"])
     rec = cohort.simulator(args.task)(corpus, minutes=20.0 if args.minutes is None else args.minutes,
                                       n_electrodes=64 if args.electrodes is None else args.electrodes,
                                       snr=args.snr, seed=args.seed, with_raw=args.raw)
@@ -48,7 +49,7 @@ def _simulate_cohort(args) -> int:
 
     fixed = [flag for flag, value in (("--minutes", args.minutes), ("--electrodes", args.electrodes),
                                       ("--snr", args.snr), ("--raw", args.raw or None)) if value is not None]
-    if fixed or args.corpus != ["asterisk"]:
+    if fixed or args.corpus is not None:
         raise ValueError(f"--participants draws each brain and takes the profile's size and corpus; "
                          f"drop {', '.join(fixed) or '--corpus'}")
     paths = simulate_cohort(args.participants, args.task, args.profile, args.out, args.seed, args.overwrite)
@@ -82,18 +83,17 @@ def _write_trained(args, train_or_load, save) -> int:
 
 def _train_autoencoder(args) -> int:
     from . import autoencoder
-    from .methods import corpus_spec, settings
+    from .methods import corpora_of, settings
 
     phase1_profile = settings(args.profile)["autoencoder"]  # the one the experiment of this profile uses
-    return _write_trained(args, lambda: autoencoder.pretrained(phase1_profile, corpus_spec(args.corpus), args.seed,
+    corpus = corpora_of(args.profile, args.corpus)["pretrain"]
+    return _write_trained(args, lambda: autoencoder.pretrained(phase1_profile, corpus, args.seed,
                                                                 decoder=args.decoder), autoencoder.save)
 
 
 def _train_vocoder(args) -> int:
     from . import vocoder
-    from .methods import corpus_spec
-
-    return _write_trained(args, lambda: vocoder.pretrained(args.profile, corpus_spec(args.corpus), args.seed),
+    return _write_trained(args, lambda: vocoder.pretrained(args.profile, args.corpus, args.seed),
                           vocoder.save)
 
 
@@ -131,7 +131,7 @@ def _reproduce(args) -> int:
     from .reproduce import reproduce
 
     reproduce(profile=args.profile, only=args.only, executed_dir=args.executed_dir, figures_dir=args.figures_dir,
-              recording=args.recording)
+              recording=args.recording, settings=args.notebook_settings)
     return 0
 
 
@@ -155,9 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_info)
 
     p = sub.add_parser("simulate", help="simulate an ECoG listening (or speaking) experiment into an n2s HDF5 file, or a cohort")
-    p.add_argument("--corpus", nargs="+", default=["asterisk"],
+    p.add_argument("--corpus", nargs="+", default=None,
                    help="corpus spec(s) of the sentences played, e.g. asterisk, asterisk-fr, folder:PATH; "
-                        "several are combined")
+                        "several are combined (default: the --profile's stimulus corpus)")
     p.add_argument("--minutes", type=float, default=None, help="default 20")
     p.add_argument("--electrodes", type=int, default=None, help="default 64")
     p.add_argument("--snr", type=float, default=None, help="signal-to-noise ratio (default: the calibrated one)")
@@ -167,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--participants", type=_positive_int, default=None, metavar="N",
                    help="a cohort of N participants, each brain drawn within the calibrated ranges (docs/cohorts.md), "
                         "at the --profile's minutes and electrodes; --out is then a directory (sim-SSS.h5 each)")
-    p.add_argument("--profile", default="smoke", choices=PROFILES, help="with --participants: their size")
+    p.add_argument("--profile", default="smoke", choices=PROFILES,
+                   help="its stimulus corpus; with --participants also their minutes and electrodes")
     p.add_argument("--out", required=True)
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(run=_simulate)
@@ -186,8 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
                             ("train-vocoder", _train_vocoder, "the neural vocoder")):
         p = sub.add_parser(name, help=f"train {what} (or load it from the cache) and save it as a checkpoint")
         p.add_argument("--profile", default="smoke", choices=PROFILES)
-        p.add_argument("--corpus", nargs="+", default=["asterisk"], metavar="SPEC",
-                       help="corpus (or several, combined) whose pre-training half it learns from")
+        p.add_argument("--corpus", nargs="+", default=None, metavar="SPEC",
+                       help="corpus (or several, combined) whose pre-training half it learns from (default: the "
+                            "profile's pre-training corpus)")
         if name == "train-autoencoder":
             p.add_argument("--decoder", default="mel", choices=("mel", "synth"),
                            help="mel: the method's decoder; synth: the formant synthesizer as the decoder")
@@ -207,10 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the methods to compare (default: all: transfer transfer_causal ridge mlp lstm_cnn scratch)")
     p.add_argument("--jobs", type=_positive_int, default=None,
                    help="worker processes for the independent runs (default: one per CPU core, 1 with a GPU)")
-    p.add_argument("--pretrain-corpus", nargs="+", default=["asterisk"], metavar="SPEC",
-                   help="corpus (or several, combined) whose pre-training half phase 1 learns from")
-    p.add_argument("--stimulus-corpus", nargs="+", default=["asterisk"], metavar="SPEC",
-                   help="corpus (or several, combined) whose stimulus half the simulated participant hears")
+    p.add_argument("--pretrain-corpus", nargs="+", default=None, metavar="SPEC",
+                   help="corpus (or several, combined) whose pre-training half phase 1 learns from (default: the "
+                        "profile's: asterisk, or LibriSpeech train-clean-100 for full)")
+    p.add_argument("--stimulus-corpus", nargs="+", default=None, metavar="SPEC",
+                   help="corpus (or several, combined) whose stimulus half the simulated participant hears "
+                        "(default: the profile's: asterisk, or LibriSpeech test-clean for full)")
     p.add_argument("--recording", nargs="+", default=None, metavar="PATH",
                    help="participants' recordings (any format n2s info reads), run one after another, instead "
                         "of the simulated participant")
@@ -237,7 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "runs/figures-PROFILE-NAME for a recording NAME)")
     p.add_argument("--recording", default=None, metavar="PATH",
                    help="a participant's recording (any format n2s info reads) instead of the simulated one: "
-                        "runs the notebooks that take it (02, 05-08)")
+                        "runs the notebooks that take it (02, 05-08, 10, 11)")
+    p.add_argument("--set", nargs="+", default=[], metavar="SECTION.KEY=VALUE", dest="notebook_settings",
+                   help=SET_HELP + "; each notebook gets them as its settings parameter, and the figures go to "
+                        "runs/figures-PROFILE-set unless --figures-dir")
     p.set_defaults(run=_reproduce)
     return parser
 

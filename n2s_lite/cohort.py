@@ -52,13 +52,13 @@ def simulate_participant(seed: int, task: str, profile: str, out, overwrite: boo
     """Simulate cohort participant `seed` (its `draw`) at the profile's minutes and electrodes, hearing (or
     saying) the stimulus half of the profile's corpus, and save it to `out` (HDF5, atomic)."""
     from . import corpora, io
-    from .methods import CORPUS, settings
+    from .methods import corpora_of, settings
     from .utils import refuse_to_replace
 
     refuse_to_replace(out, overwrite)
     simulate = simulator(task)
     options = settings(profile)
-    _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load(CORPUS))
+    _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load(corpora_of(profile)["stimuli"]))
     rec = simulate(stimuli, minutes=options["minutes"], n_electrodes=options["n_electrodes"], seed=int(seed),
                    **draw(seed))
     io.save(rec, out, overwrite=overwrite)

@@ -24,7 +24,7 @@ import pandas as pd
 from . import audio as A
 from . import cache, metrics, parallel
 from . import vocoder as V
-from .methods import (BUDGETS, CORPUS, METHODS, PROFILES, USES_AUTOENCODER, corpus_spec,  # noqa: F401
+from .methods import (BUDGETS, METHODS, PROFILES, USES_AUTOENCODER, corpora_of, corpus_spec,  # noqa: F401
                       first_minutes, keep_electrodes, minutes_of, pretrained_autoencoder, settings, split_trials,
                       train_method, train_on_trials, training_settings)
 
@@ -38,11 +38,11 @@ MIN_FRAMES = 40  # shortest utterance (E)STOI can score: 30 frames of 12.8 ms af
 
 
 # --------------------------------------------------------------------------------------------------- data
-def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS, snr: float | None = None,
+def participant(profile: str = "smoke", seed: int = 0, corpus=None, snr: float | None = None,
                 category_share: float = 0.0, task: str = "listening"):
     """The simulated participant of a profile: listening to the stimulus half of `corpus` (a spec or a sequence
-    of specs, see `corpus_spec`; the default corpus makes the default participant), or with task='speaking'
-    reading it aloud (`neuro.simulate_speaking`).
+    of specs, see `corpus_spec`; None: the profile's stimulus corpus, `profiles.corpora_of`), or with
+    task='speaking' reading it aloud (`neuro.simulate_speaking`).
 
     snr: response-to-noise variance of a gain-1 site (`neuro.simulate_listening`; None: the calibrated default).
     Another snr gives the same sentences, schedule, brain and noise draws, only the noise scaled: the same
@@ -52,7 +52,7 @@ def participant(profile: str = "smoke", seed: int = 0, corpus=CORPUS, snr: float
     Cached on disk, keyed by the settings and the source of the simulator, corpora and io modules
     (`cache.code_fingerprint`), so a recalibrated simulator never serves a stale recording.
     """
-    return _participant(profile, seed, corpus_spec(corpus), None if snr is None else float(snr), float(category_share),
+    return _participant(profile, seed, corpora_of(profile, corpus)["stimuli"], None if snr is None else float(snr), float(category_share),
                         task)
 
 
@@ -79,7 +79,7 @@ def _participant(profile: str, seed: int, corpus, snr: float | None, category_sh
     return io.load(cache.cached("participant", config, simulate, code=("corpora", "neuro", "io")))
 
 def load_participant(profile: str = "smoke", recording=None, task: str | None = None, seed: int = 0,
-                     corpus=CORPUS, snr: float | None = None):
+                     corpus=None, snr: float | None = None):
     """The participant an experiment runs on: `recording` (a path in any format `io.load` reads) or, if None, the
     simulated participant of `profile` (`participant` with seed, corpus and snr). task: 'listening' or
     'speaking' overrides what the file says (it decides the default lag window). snr re-simulates the noise,
@@ -179,10 +179,10 @@ def ceilings(rec, ae, vocode: bool = True, n_iter: int = 32, workers: int = 1, v
     return pd.concat(tables, ignore_index=True)
 
 
-def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, workers: int = 1,
-                        corpus=CORPUS, vocoder=None) -> pd.DataFrame:
+def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, workers: int = 1, *,
+                        corpus, vocoder=None) -> pd.DataFrame:
     """Resynthesis of held-out real speech (the test split of `corpus`'s pre-training half, never seen in
-    phase 1): one row per utterance with spectrogram_r, mcd_db, and STOI/ESTOI of autoencoder + Griffin-Lim
+    phase 1; corpus: the spec(s) phase 1 learnt from): one row per utterance with spectrogram_r, mcd_db, and STOI/ESTOI of autoencoder + Griffin-Lim
     and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi). With a
     `vocoder.SpectralInverter`, the same two through it: neural_stoi/neural_estoi (autoencoder) and
     neural_true_stoi/neural_true_estoi (true mel). A decoder="synth" autoencoder also gets synth_stoi and
@@ -223,13 +223,14 @@ def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, wor
     return table
 
 
-def autoencoder_quality_means(ae, profile: str = "smoke", corpus=CORPUS) -> dict:
-    """`autoencoder_quality` with a profile's number of held-out utterances and Griffin-Lim iterations ->
+def autoencoder_quality_means(ae, profile: str = "smoke", corpus=None) -> dict:
+    """`autoencoder_quality` with a profile's number of held-out utterances and Griffin-Lim iterations (on the
+    profile's pre-training corpus unless `corpus` is given) ->
     {column: mean over utterances} plus held_out_utterances, epochs, train_seconds and best_val_loss of the
     autoencoder's pre-training (`ae.history`)."""
     options = settings(profile)
     table = autoencoder_quality(ae, options["autoencoder_test_utterances"], options["griffin_lim_iters"],
-                                corpus=corpus)
+                                corpus=corpora_of(profile, corpus)["pretrain"])
     history = getattr(ae, "history", None) or []
     return dict(epochs=len(history), train_seconds=sum(epoch["seconds"] for epoch in history),
                 best_val_loss=min((epoch["val_loss"] for epoch in history), default=None),
@@ -318,7 +319,7 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
     """
     seeds = (seeds,) if isinstance(seeds, int) else tuple(seeds)
     if set(methods) & set(USES_AUTOENCODER):  # phase 1 here, not in every worker that needs it at once
-        pretrained_autoencoder(profile, next(iter(points.values())).get("corpus", CORPUS))
+        pretrained_autoencoder(profile, next(iter(points.values())).get("corpus"))
     for point in points.values():  # likewise each participant
         _recording_and_keywords(profile, point)
     runs = [(label, name, seed) for label in points for name in methods for seed in seeds]
@@ -343,7 +344,7 @@ def _train_and_score(run: tuple, profile: str, vocode: bool) -> dict:
     test trials (a `_sweep` task) -> {method, seed, train_seconds, n_parameters, mean of each metric}."""
     name, seed, point = run
     rec, keywords = _recording_and_keywords(profile, point)
-    ae = pretrained_autoencoder(profile, point.get("corpus", CORPUS)) if name in USES_AUTOENCODER else None
+    ae = pretrained_autoencoder(profile, point.get("corpus")) if name in USES_AUTOENCODER else None
     decoder = train_method(name, rec, profile, seed, ae, **keywords)
     test = keep_electrodes(split_trials(rec)["test"], keywords.get("electrodes"))
     table = evaluate(decoder, test, vocode, rec, settings(profile)["griffin_lim_iters"])

@@ -134,3 +134,11 @@ def log_mels(utterances, progress: bool = True) -> FeatureStore:
     """Each utterance's (T_i, 80) dB log-mel (`audio.log_mel`, T_i = samples // 160), cached on disk."""
     return cached_features("log_mel", utterances, A.log_mel, dict(mel=A.mel_params()), code=("features",),
                            progress=progress)
+
+
+def linear_powers(utterances, progress: bool = True) -> FeatureStore:
+    """Each utterance's (T_i, 513) dB linear STFT power (`audio.linear_power_db`, the neural vocoder's target),
+    cached on disk."""
+    settings = dict(mel=A.mel_params(), linear_floor_db=A.LINEAR_FLOOR_DB)
+    return cached_features("linear_power_db", utterances, A.linear_power_db, settings, code=("features",),
+                           progress=progress)

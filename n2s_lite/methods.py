@@ -18,9 +18,8 @@ from . import audio as A
 from . import cache, data
 from . import decoding as D
 from .lags import LagWindow
-from .profiles import Section, lookup
+from .profiles import Section, corpora_of, corpus_spec, lookup  # noqa: F401 (corpus_spec: for callers)
 
-CORPUS = "asterisk"
 METHODS = ("transfer", "transfer_causal", "ridge", "mlp", "lstm_cnn", "scratch")
 USES_AUTOENCODER = ("transfer", "transfer_causal", "scratch")  # methods built on the phase-1 model
 BUDGETS = ("epochs", "steps")  # how a network's gradient steps scale with its training minutes (`train_method`)
@@ -34,15 +33,6 @@ def settings(profile: str) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------- data
-def corpus_spec(specs):
-    """A corpus spec as the package's cached products take it: one spec stays a string (so the default corpus keeps its
-    cache keys), several become a tuple (hashable, for the in-process caches). 'asterisk', ['a', 'b'] -> ('a', 'b')."""
-    if isinstance(specs, str):
-        return specs
-    specs = tuple(specs)
-    return specs[0] if len(specs) == 1 else specs
-
-
 def split_trials(rec) -> dict:
     """{'train', 'val', 'test'} -> list of `data.Trial`, z-scored with training statistics only."""
     stats = data.neural_stats(rec)
@@ -196,9 +186,10 @@ def _array_digest(*parts) -> str:
     return digest.hexdigest()[:16]
 
 
-def pretrained_autoencoder(profile: str = "smoke", corpus=CORPUS, decoder: str = "mel", encoder: str | None = None,
+def pretrained_autoencoder(profile: str = "smoke", corpus=None, decoder: str = "mel", encoder: str | None = None,
                            layer: int | None = None):
-    """Phase 1 for this profile (cached): trained on the pre-training half of `corpus` only (see `corpus_spec`).
+    """Phase 1 for this profile (cached): trained on the pre-training half of `corpus` only (a spec or several,
+    `corpus_spec`; None: the profile's pre-training corpus, `profiles.corpora_of`).
 
     The halves are decided per sentence by a hash, so a sentence on the stimulus side of one corpus is on it in
     every corpus: pre-training and stimuli stay disjoint even when they come from different corpora.
@@ -207,7 +198,7 @@ def pretrained_autoencoder(profile: str = "smoke", corpus=CORPUS, decoder: str =
     layer `layer` is the frozen latent; phase 1 then trains the decoder only (`ssl_phase1.pretrained`)."""
     from . import autoencoder, ssl_phase1
 
-    phase1_profile, corpus = settings(profile)["autoencoder"], corpus_spec(corpus)
+    phase1_profile, corpus = settings(profile)["autoencoder"], corpora_of(profile, corpus)["pretrain"]
     if encoder is not None:
         return ssl_phase1.pretrained(phase1_profile, corpus, 0, encoder, layer)
     return autoencoder.pretrained(phase1_profile, corpus=corpus, seed=0, decoder=decoder)

@@ -4,7 +4,8 @@
 - standard: meaningful results on a 2-core CPU; the committed figures come from it.
 - full: paper scale, for one GPU.
 
-`SETTINGS[profile]` holds three sections: "experiment" (the phase-2 comparison, `methods.settings`),
+`SETTINGS[profile]` holds four sections: "corpora" (the speech phase 1 learns from and the speech the
+simulated participant hears, `corpora_of`), "experiment" (the phase-2 comparison, `methods.settings`),
 "autoencoder" (phase 1, `autoencoder.pretrain`) and "vocoder" (`vocoder.pretrain`). Each of those modules
 reads its section through a `Section` view (`methods.PROFILES`, `autoencoder.PROFILES`, `vocoder.PROFILES`).
 Change a setting for this process with `apply("smoke", {"experiment.training.max_epochs": 1})`; from the
@@ -20,10 +21,13 @@ import os
 from collections.abc import MutableMapping
 
 PROFILES = ("smoke", "standard", "full")
-SECTIONS = ("experiment", "autoencoder", "vocoder")
+SECTIONS = ("corpora", "experiment", "autoencoder", "vocoder")
 
 SETTINGS = {
     "smoke": dict(
+        # corpus specs (`corpora.load`): phase 1 learns from the pre-training half of `pretrain`, the simulated
+        # participant hears the stimulus half of `stimuli` (`corpora.pretraining_and_stimuli`)
+        corpora=dict(pretrain="asterisk", stimuli="asterisk"),
         # minutes of simulated listening, electrodes, training seeds of the bench, the autoencoder profile of
         # phase 1, the optimisation budget shared by every network, network sizes, phase-2 loss weights
         # (`adaptor.LossWeights`), Griffin-Lim iterations, held-out utterances for the autoencoder's
@@ -44,6 +48,7 @@ SETTINGS = {
         vocoder=dict(channels=32, blocks=1, crop_frames=64, batch_size=4, steps_per_epoch=10, max_epochs=2,
                      patience=2, lr=2e-3, max_utterances=30)),
     "standard": dict(
+        corpora=dict(pretrain="asterisk", stimuli="asterisk"),
         experiment=dict(
             minutes=20.0, n_electrodes=64, seeds=(0, 1, 2), autoencoder="standard",
             # cosine decay and patience 10 chosen on validation trials (transfer 0.644 +- 0.008 vs 0.637 +- 0.018
@@ -61,6 +66,10 @@ SETTINGS = {
         vocoder=dict(channels=128, blocks=3, crop_frames=200, batch_size=16, steps_per_epoch=100, max_epochs=10,
                      patience=3, lr=2e-3, max_utterances=None)),
     "full": dict(
+        # as Neural2Speech: hours of many speakers in phase 1 (LibriSpeech train-clean-100, downloaded on first
+        # use), sentences of speakers phase 1 never heard for the participant (test-clean; LibriSpeech's
+        # subsets are disjoint by speaker)
+        corpora=dict(pretrain="librispeech:train-clean-100", stimuli="librispeech:test-clean"),
         experiment=dict(
             minutes=20.0, n_electrodes=64, seeds=(0, 1, 2, 3, 4), autoencoder="full",
             training=dict(window=300, batch_size=32, max_epochs=200, patience=20, lr=1e-3, schedule="cosine"),
@@ -112,6 +121,26 @@ class Section(MutableMapping):
 
     def __repr__(self) -> str:
         return f"Section({self.name!r}: {dict(self)})"
+
+
+def corpus_spec(specs):
+    """A corpus spec as the package's cached products take it: one spec stays a string (so the default corpus keeps its
+    cache keys), several become a tuple (hashable, for the in-process caches). 'asterisk', ['a', 'b'] -> ('a', 'b')."""
+    if isinstance(specs, str):
+        return specs
+    specs = tuple(specs)
+    return specs[0] if len(specs) == 1 else specs
+
+
+def corpora_of(profile: str, corpus=None) -> dict:
+    """{'pretrain': spec, 'stimuli': spec} of a run: `corpus` (a spec or several) for both when given, else the
+    profile's "corpora" section (asterisk for smoke and standard; LibriSpeech for full)."""
+    if corpus is not None:
+        return dict(pretrain=corpus_spec(corpus), stimuli=corpus_spec(corpus))
+    row = lookup(SETTINGS, profile, "corpora")
+    if "corpora" not in row:
+        raise ValueError(f"profile {profile!r} has no corpora section (only {sorted(row)}): pass the corpus")
+    return {role: corpus_spec(spec) for role, spec in row["corpora"].items()}
 
 
 def lookup(table, profile: str, owner: str) -> dict:

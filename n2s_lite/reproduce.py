@@ -1,13 +1,14 @@
 """Regenerate every figure: run the notebooks in order with papermill and write MANIFEST.json beside them.
 
-Each notebook starts with `start_notebook(profile, seed, figures_dir, recording)` (prints and records how it
-runs) and ends with `save_results(number, results, run)` (its key numbers as `results_NN.json` next to its
+Each notebook starts with `start_notebook(profile, seed, figures_dir, recording, corpus, settings)` (prints and
+records how it runs) and ends with `save_results(number, results, run)` (its key numbers as `results_NN.json` next to its
 figures). `reproduce` executes the notebooks into a directory outside the source tree, then gathers those
 JSON files, the run's settings and per-notebook wall times into the manifest.
 
 Where the figures go (`default_figures_dir`): the committed figures/ come from the standard profile, so only
 a standard run of the simulated participant writes there; any other profile, or a recording file, writes to
-runs/figures-PROFILE/ (runs/figures-PROFILE-NAME/ for a recording NAME), which git ignores.
+runs/figures-PROFILE/ (runs/figures-PROFILE-NAME/ for a recording NAME; a -set suffix when settings are
+changed), which git ignores.
 """
 from __future__ import annotations
 
@@ -51,29 +52,42 @@ class NotebookFailed(N2SError, RuntimeError):
 # ------------------------------------------------------------------------------------ inside a notebook
 @dataclass(frozen=True)
 class NotebookRun:
-    """How a notebook runs: resolved profile, seed, where its figures go, device, package version, and the
-    participant: `recording` {path, sha256} of a recording file, or None for the profile's simulated one."""
+    """How a notebook runs: resolved profile, seed, where its figures go, device, package version, the
+    participant (`recording`: {path, sha256} of a recording file, or None for the profile's simulated one),
+    the speech corpora ({'pretrain': spec, 'stimuli': spec}, `profiles.corpora_of`) and the changed settings."""
 
     profile: str
     seed: int
     figures_dir: Path
     device: str
     recording: dict | None = None
+    corpora: dict | None = None
+    settings: dict | None = None
     version: str = __version__
 
     def __str__(self) -> str:
         participant = "simulated" if self.recording is None else f"{self.recording['path']} (sha256 {self.recording['sha256'][:12]})"
-        return (f"profile={self.profile} seed={self.seed} participant={participant} n2s_lite={self.version} "
-                f"device={self.device} figures_dir={self.figures_dir}")
+        corpora = self.corpora or {}
+        changed = f" settings={self.settings}" if self.settings else ""
+        return (f"profile={self.profile} seed={self.seed} participant={participant} "
+                f"phase 1 on {corpora.get('pretrain')}, stimuli from {corpora.get('stimuli')}{changed} "
+                f"n2s_lite={self.version} device={self.device} figures_dir={self.figures_dir}")
 
 
-def start_notebook(profile: str, seed: int, figures_dir, recording=None) -> NotebookRun:
-    """Resolve the profile, seed every random source, create figures_dir, print and return the settings.
+def start_notebook(profile: str, seed: int, figures_dir, recording=None, corpus=None, settings=None) -> NotebookRun:
+    """Resolve the profile, apply changed settings, seed every random source, create figures_dir, print and
+    return how the notebook runs.
 
     recording: the path of the participant's recording file (None: the profile's simulated participant);
-    the run records its absolute path and sha256 (`source_identity`)."""
-    run = NotebookRun(profile=profiles.resolve(profile), seed=int(seed), figures_dir=Path(figures_dir),
-                      device=pick_device(), recording=None if recording is None else source_identity(recording))
+    the run records its absolute path and sha256 (`source_identity`). corpus: spec(s) of phase 1's speech and
+    the simulated participant's (None: the profile's, `run.corpora`). settings: changes to the profile's
+    settings for this kernel and the workers it starts ({'experiment.training.max_epochs': 1}, `profiles.apply`)."""
+    profile, settings = profiles.resolve(profile), dict(settings or {})
+    if settings:
+        profiles.apply(profile, settings)
+    run = NotebookRun(profile=profile, seed=int(seed), figures_dir=Path(figures_dir), device=pick_device(),
+                      recording=None if recording is None else source_identity(recording),
+                      corpora=profiles.corpora_of(profile, corpus), settings=settings)
     seed_everything(run.seed)
     run.figures_dir.mkdir(parents=True, exist_ok=True)
     print(run)
@@ -98,14 +112,14 @@ def source_identity(path) -> dict:
 
 
 def save_results(number: int, results: dict, run: NotebookRun) -> Path:
-    """Write a notebook's key numbers as figures_dir/results_NN.json, with profile, seed and the participant
-    (`recording`: {path, sha256} of its file, or None for the simulated participant).
+    """Write a notebook's key numbers as figures_dir/results_NN.json, with profile, seed, the participant
+    (`recording`: {path, sha256} of its file, or None for the simulated participant), corpora and changed settings.
 
     numpy values, pandas tables (as lists of rows) and paths are converted; NaN becomes null (strict JSON).
     """
     path = run.figures_dir / f"results_{int(number):02d}.json"
     payload = dict(notebook=int(number), profile=run.profile, seed=run.seed, recording=run.recording,
-                   version=run.version, results=results)
+                   corpora=run.corpora, settings=run.settings or {}, version=run.version, results=results)
     plain = json.loads(json.dumps(payload, default=_jsonable), parse_constant=lambda _constant: None)
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(plain, indent=2, sort_keys=True, allow_nan=False))
@@ -148,23 +162,26 @@ def select_notebooks(notebooks: dict[int, Path], only=None) -> dict[int, Path]:
     return {n: notebooks[n] for n in sorted(set(only))}
 
 
-def default_figures_dir(profile: str, recording=None) -> Path:
+def default_figures_dir(profile: str, recording=None, changed: bool = False) -> Path:
     """Where a run writes its figures unless told otherwise: the repository's figures/ for the committed
-    profile's simulated participant only; runs/figures-PROFILE/ for another profile (git ignores runs/), and
-    runs/figures-PROFILE-NAME/ for a recording file NAME.* (whatever the profile: its figures never replace the
-    committed ones). profile must be resolved ('auto' is not a profile here)."""
-    if recording is not None:
-        return REPO_ROOT / "runs" / f"figures-{profile}-{Path(recording).stem}"
-    return REPO_ROOT / "figures" if profile == COMMITTED_PROFILE else REPO_ROOT / "runs" / f"figures-{profile}"
+    profile's simulated participant with unchanged settings only; runs/figures-PROFILE/ for another profile (git
+    ignores runs/), runs/figures-PROFILE-NAME/ for a recording file NAME.* (whatever the profile: its figures never
+    replace the committed ones), and a '-set' suffix when settings are changed. profile must be resolved ('auto'
+    is not a profile here)."""
+    name = f"figures-{profile}" + ("" if recording is None else f"-{Path(recording).stem}") + ("-set" if changed else "")
+    if recording is None and not changed and profile == COMMITTED_PROFILE:
+        return REPO_ROOT / "figures"
+    return REPO_ROOT / "runs" / name
 
 
 def reproduce(profile: str = "auto", only=None, executed_dir=None, figures_dir=None, seed: int = 0,
-              notebooks_dir=NOTEBOOKS_DIR, recording=None) -> dict:
+              notebooks_dir=NOTEBOOKS_DIR, recording=None, settings=None) -> dict:
     """Execute the notebooks in order with papermill; write figures and figures_dir/MANIFEST.json; return it.
 
     Parameters passed to each notebook (those it declares): profile (resolved: 'auto' is 'full' on a
     GPU, else 'standard'), seed, figures_dir (absolute), interactive=False and, given a recording, recording
-    (absolute path). figures_dir None: `default_figures_dir(profile, recording)`. With a recording, only the
+    (absolute path), and given changed settings ({'section.key': value} or ['section.key=value', ...]),
+    settings. figures_dir None: `default_figures_dir(profile, recording, changed)`. With a recording, only the
     notebooks that declare a `recording` parameter run (the others do not depend on the participant), and
     naming one that does not in `only` is an error. Executed copies go to executed_dir (None:
     runs/executed-PROFILE of the checkout), which must lie outside notebooks_dir. The first failing
@@ -174,9 +191,12 @@ def reproduce(profile: str = "auto", only=None, executed_dir=None, figures_dir=N
     from tqdm.auto import tqdm
 
     profile = profiles.resolve(profile)
+    settings = profiles.parse_changes(settings) if isinstance(settings, (list, tuple)) else dict(settings or {})
+    if settings:  # checked here, before any notebook runs (each kernel applies them itself)
+        profiles.with_changes(profiles.SETTINGS[profile], settings, profile)
     if recording is not None:
         recording = source_identity(recording)["path"]  # absolute, and an error now if it does not exist
-    figures_dir = default_figures_dir(profile, recording) if figures_dir is None else figures_dir
+    figures_dir = default_figures_dir(profile, recording, bool(settings)) if figures_dir is None else figures_dir
     executed_dir = REPO_ROOT / "runs" / f"executed-{profile}" if executed_dir is None else executed_dir
     notebooks_dir, executed_dir, figures_dir = (Path(p).resolve() for p in (notebooks_dir, executed_dir, figures_dir))
     if executed_dir == notebooks_dir or notebooks_dir in executed_dir.parents:
@@ -194,6 +214,8 @@ def reproduce(profile: str = "auto", only=None, executed_dir=None, figures_dir=N
     offered = dict(profile=profile, seed=int(seed), figures_dir=str(figures_dir), interactive=False)
     if recording is not None:
         offered["recording"] = recording
+    if settings:
+        offered["settings"] = settings
     clock = StageClock()
     bar = tqdm(selected.items(), desc=f"n2s reproduce ({profile})", unit="notebook")
     for number, source in bar:
@@ -206,24 +228,27 @@ def reproduce(profile: str = "auto", only=None, executed_dir=None, figures_dir=N
                                            kernel_name=KERNEL_NAME, cwd=str(notebooks_dir), progress_bar=False)
         except papermill.PapermillExecutionError as exc:
             raise NotebookFailed(source.name, exc.exec_count, exc.source, exc.ename, exc.evalue, executed) from None
-    return write_manifest(figures_dir, profile, int(seed), clock.seconds, recording)
+    return write_manifest(figures_dir, profile, int(seed), clock.seconds, recording, settings)
 
 
-def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, recording=None) -> dict:
+def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, recording=None, settings=None) -> dict:
     """Gather results_NN.json and the run's provenance into figures_dir/MANIFEST.json; return the manifest.
 
-    recording: the participant's recording file (its path and sha256 are recorded), None for the simulated one.
+    recording: the participant's recording file (its path and sha256 are recorded), None for the simulated one;
+    settings: the changed settings ({'section.key': value}) the notebooks ran with.
     wall_times: {notebook: seconds} (`clock.StageClock`). Those of notebooks not run this time are kept from an earlier manifest of
     the same profile and seed (e.g. after `--only 6`), so the manifest always describes the figures there.
     """
     figures_dir = Path(figures_dir)
     previous = _read_json(figures_dir / MANIFEST)
     identity = None if recording is None else source_identity(recording)
-    if (previous.get("profile"), previous.get("seed"), previous.get("recording")) == (profile, seed, identity):
+    settings = dict(settings or {})
+    if (previous.get("profile"), previous.get("seed"), previous.get("recording"), previous.get("settings", {})) == \
+            (profile, seed, identity, settings):
         wall_times = {**previous.get("notebook_seconds", {}), **wall_times}
     results = {path.stem: _read_json(path) for path in sorted(figures_dir.glob("results_*.json"))}
     manifest = dict(
-        profile=profile, seed=seed, recording=identity, commit=git_commit(figures_dir), device=pick_device(),
+        profile=profile, seed=seed, recording=identity, settings=settings, commit=git_commit(figures_dir), device=pick_device(),
         machine=describe(), python=platform.python_version(), packages=package_versions(),
         notebook_seconds=dict(sorted(wall_times.items())),
         figures=sorted(p.name for p in figures_dir.iterdir() if p.name.startswith("fig")),

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import librosa
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -25,16 +24,16 @@ from torch import nn
 
 from . import audio as A
 from . import autoencoder as AE
+from . import features
 from . import train as T
+from .audio import LINEAR_FLOOR_DB, N_LINEAR, linear_power_db  # noqa: F401 (linear_power_db: the target)
 from .crops import CropSampler
 from .errors import InputError
 from .layers import ResidualBlock
 from .losses import MEL_SCALE_DB, normalise
-from .profiles import Section, lookup
+from .profiles import Section, corpora_of, lookup
 from .utils import seed_everything
 
-N_LINEAR = A.N_FFT // 2 + 1  # 513 STFT bins, 0 .. 8 kHz
-LINEAR_FLOOR_DB = -80.0  # power floor of the training target (linear bins are narrower than mel bins)
 DB_WEIGHT = 0.01  # weight of the L1 on dB beside the L1 on square-root magnitude
 CHECKPOINT_KIND = "n2s-lite neural vocoder"
 CODE = ("vocoder",)  # the modules (with their imports) whose source keys a cached vocoder
@@ -73,14 +72,6 @@ def denormalise_linear(units: torch.Tensor) -> torch.Tensor:
     return units * MEL_SCALE_DB + LINEAR_FLOOR_DB / 2
 
 
-def linear_power_db(wave: np.ndarray) -> np.ndarray:
-    """(N,) 16 kHz waveform -> (N // 160, 513) float32 dB STFT power, framed like `audio.log_mel`."""
-    spec = np.abs(librosa.stft(np.asarray(wave, np.float32), n_fft=A.N_FFT, hop_length=A.HOP,
-                               win_length=A.N_FFT, center=True)) ** 2
-    db = np.maximum(10.0 * np.log10(np.maximum(spec, 1e-30)), LINEAR_FLOOR_DB)
-    return db.T[: A.n_frames(len(wave))].astype(np.float32)
-
-
 def inversion_loss(pred_db: torch.Tensor, true_db: torch.Tensor) -> torch.Tensor:
     """(B, T, 513) dB, (B, T, 513) dB -> scalar: L1 on square-root magnitude + DB_WEIGHT x L1 on dB."""
     root = F.l1_loss(10.0 ** (pred_db / 40.0), 10.0 ** (true_db / 40.0))
@@ -89,9 +80,13 @@ def inversion_loss(pred_db: torch.Tensor, true_db: torch.Tensor) -> torch.Tensor
 
 # --------------------------------------------------------------------------------------------- training
 def speech_pairs(utterances, limit: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Iterable of Utterance -> [((T, 80) dB log-mel, (T, 513) dB linear power)] of the first `limit`."""
-    pairs = [(A.log_mel(u.audio), linear_power_db(u.audio)) for u in list(utterances)[:limit]]
-    return [pair for pair in pairs if len(pair[0]) > 0]
+    """Iterable of Utterance -> [((T, 80) dB log-mel, (T, 513) dB linear power)] of the first `limit` (non-empty
+    ones), both memory-mapped from the on-disk feature cache (`features.log_mels`, `features.linear_powers`):
+    the linear spectrograms of train-clean-100's pre-training part (about 60 hours) take about 45 GB, so they
+    never sit in memory."""
+    utterances = list(utterances)[:limit]
+    mels, linears = features.log_mels(utterances, progress=False), features.linear_powers(utterances, progress=False)
+    return [(mels[i], linears[i]) for i in range(len(mels)) if len(mels[i]) > 0]
 
 
 def _batch_loss(model: SpectralInverter, batch: tuple) -> torch.Tensor:
@@ -129,11 +124,12 @@ def train_vocoder(corpus="asterisk", profile: str = "smoke", seed: int = 0, chec
     return model.cpu().eval(), history
 
 
-def pretrained(profile: str = "smoke", corpus: str | list[str] = "asterisk", seed: int = 0,
-               progress: bool = True) -> SpectralInverter:
+def pretrained(profile: str = "smoke", corpus=None, seed: int = 0, progress: bool = True) -> SpectralInverter:
     """The trained vocoder for this configuration, trained once (on every CPU core, so that every caller
     on a machine gets the same network) and then loaded from the cache; an interrupted training resumes.
-    Keyed by the settings, not the profile's name."""
+    Keyed by the settings, not the profile's name. corpus: spec(s) whose pre-training half it learns from
+    (None: the profile's pre-training corpus, `profiles.corpora_of`)."""
+    corpus = corpora_of(profile, corpus)["pretrain"]
     config = dict(kind="neural_vocoder", settings=lookup(PROFILES, profile, "vocoder"), corpus=corpus, seed=seed,
                   mel=A.mel_params())
     return T.trained_once("vocoder", config, CODE,

@@ -50,12 +50,12 @@ class ExplorerData:
 
     participants: each a simulation seed (int: that simulated participant of the profile, hearing `corpus`) or
     the path of a recording file (any format `io.load` reads); methods: names from `experiment.METHODS`;
-    corpus: the speech of phase 1 (`experiment.pretrained_autoencoder`). Everything is computed on first use
-    and memoised.
+    corpus: the speech of phase 1 and the simulated participants' (`profiles.corpora_of`; None: the profile's).
+    Everything is computed on first use and memoised.
     """
 
     def __init__(self, profile: str, participants=(0,), methods=("transfer", "ridge"), seed: int = 0,
-                 corpus=experiment.CORPUS):
+                 corpus=None):
         self.profile, self.participants, self.methods, self.seed = profile, tuple(participants), tuple(methods), seed
         self.corpus = corpus
         self.n_iter = experiment.settings(profile)["griffin_lim_iters"]

@@ -108,7 +108,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--participant", type=int, default=0, help="seed of the simulated speaking participant")
     parser.add_argument("--seed", type=int, default=0, help="training seed of every method")
     parser.add_argument("--methods", nargs="+", default=list(M.METHODS), choices=M.METHODS)
-    parser.add_argument("--corpus", default=M.CORPUS, help="corpus spec: phase 1 pre-training and the stimuli")
+    parser.add_argument("--corpus", default=None,
+                        help="corpus spec: phase 1 pre-training and the stimuli (default: the profile's)")
     parser.add_argument("--recording", default=None, help="a recording file instead of the simulated participant")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--sweep", action="store_true", help="ridge on validation sentences over windows instead")
@@ -122,8 +123,8 @@ def main(argv=None) -> dict:
         refuse_to_replace(args.out, args.overwrite)
     rec = participant(args.recording, args.profile, args.participant, args.corpus)
     report = dict(profile=args.profile, participant_seed=None if args.recording else args.participant,
-                  corpus=args.corpus, recording=args.recording, task=rec.task, n_electrodes=rec.n_electrodes,
-                  minutes=round(rec.duration / 60, 2),
+                  corpora=M.corpora_of(args.profile, args.corpus), recording=args.recording, task=rec.task,
+                  n_electrodes=rec.n_electrodes, minutes=round(rec.duration / 60, 2),
                   windows={w: LagWindow.for_task(w).to_dict() for w in WINDOWS})
     if args.sweep:
         report["sweep"] = sweep(rec)

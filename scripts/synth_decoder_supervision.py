@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     ae_profile, rows = experiment.settings(args.profile)["autoencoder"], []
     for variant in args.variants:
         model = autoencoder.pretrained(variant_profile(ae_profile, variant), decoder="synth",
-                                       corpus=experiment.corpus_spec(experiment.CORPUS))
+                                       corpus=experiment.corpora_of(args.profile)["pretrain"])
         rows.append(dict(variant=variant, **experiment.autoencoder_quality_means(model, args.profile)))
     print(pd.DataFrame(rows).set_index("variant").T.round(3).to_string())
     with atomic_path(args.out, overwrite=False) as tmp:

@@ -77,10 +77,10 @@ def main(argv=None) -> int:
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="experiment profile changes")
     parser.add_argument("--autoencoder-set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="phase-1 profile changes (pre-trains a new autoencoder)")
-    parser.add_argument("--pretrain-corpus", nargs="+", default=[experiment.CORPUS],
-                        help="corpus spec(s) of phase 1 (several are combined)")
-    parser.add_argument("--stimulus-corpus", nargs="+", default=[experiment.CORPUS],
-                        help="corpus spec(s) whose stimulus half the simulated participant hears")
+    parser.add_argument("--pretrain-corpus", nargs="+", default=None,
+                        help="corpus spec(s) of phase 1 (several are combined; default: the profile's)")
+    parser.add_argument("--stimulus-corpus", nargs="+", default=None,
+                        help="corpus spec(s) whose stimulus half the simulated participant hears (default: the profile's)")
     parser.add_argument("--category-share", type=float, default=0.0,
                         help="the participant's share of spectrotemporal sites that respond to sound categories")
     parser.add_argument("--decoder", default="mel", choices=["mel", "synth"],
@@ -131,19 +131,21 @@ def run_variant(args: argparse.Namespace) -> int:
     if needs_autoencoder and not uses_autoencoder:
         raise SystemExit(f"{', '.join(needs_autoencoder)}: {args.method} has no autoencoder "
                          f"(only {', '.join(experiment.USES_AUTOENCODER)})")
-    ae = (autoencoder.pretrained(ae_profile, corpus=experiment.corpus_spec(args.pretrain_corpus), seed=0,
+    pretrain_corpus = experiment.corpora_of(args.profile, args.pretrain_corpus)["pretrain"]
+    ae = (autoencoder.pretrained(ae_profile, corpus=pretrain_corpus, seed=0,
                                  decoder=args.decoder) if uses_autoencoder else None)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     common = dict(name=args.name, profile=args.profile, autoencoder_set=args.autoencoder_set,
-                  pretrain_corpus=args.pretrain_corpus, decoder=args.decoder, threads=args.threads,
+                  pretrain_corpus=pretrain_corpus, decoder=args.decoder, threads=args.threads,
                   omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
     if args.autoencoder_quality:
-        quality = experiment.autoencoder_quality_means(ae, args.profile, experiment.corpus_spec(args.pretrain_corpus))
+        quality = experiment.autoencoder_quality_means(ae, args.profile, pretrain_corpus)
         append_line(out, dict(common, kind="autoencoder_quality", **{k: _rounded(v) for k, v in quality.items()}))
     if not args.seeds:
         return 0
-    rec = experiment.participant(args.profile, corpus=experiment.corpus_spec(args.stimulus_corpus),
+    stimulus_corpus = experiment.corpora_of(args.profile, args.stimulus_corpus)["stimuli"]
+    rec = experiment.participant(args.profile, corpus=stimulus_corpus,
                                  category_share=args.category_share)
     trials = experiment.split_trials(rec)
     trials["train"] = methods.with_tracks_if_supervised(args.method, VARIANT, rec, trials["train"])
@@ -159,7 +161,7 @@ def run_variant(args: argparse.Namespace) -> int:
                     spectrogram_r=round(float(table["spectrogram_r"].mean()), 4),
                     estoi=round(float(table["estoi"].mean()), 4), epochs=len(getattr(decoder, "history", None) or []),
                     train_seconds=round(seconds, 1), n_parameters=decoder.n_parameters, set=args.set,
-                    stimulus_corpus=args.stimulus_corpus, category_share=args.category_share)
+                    stimulus_corpus=stimulus_corpus, category_share=args.category_share)
         if args.decoder == "synth":
             line.update(own_audio_intelligibility(decoder, trials["val"], rec))
             own_estoi.append(line["synth_estoi"])

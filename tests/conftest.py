@@ -28,19 +28,19 @@ def fake_phase_1(tmp_path, monkeypatch):
     monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
     rec, ae, asked = fake_recording(), tiny_autoencoder(), []
 
-    def participant(profile, seed=0, corpus=X.CORPUS, snr=None):
+    def participant(profile, seed=0, corpus=None, snr=None):
         asked.append(("participant", corpus))
         return rec
 
-    def pretrained_autoencoder(profile, corpus=X.CORPUS):
+    def pretrained_autoencoder(profile, corpus=None):
         asked.append(("autoencoder", corpus))
         return ae
 
-    def pretrained_vocoder(profile, corpus="asterisk"):
+    def pretrained_vocoder(profile, corpus=None):
         asked.append(("vocoder", corpus))
         return inverter
 
-    def autoencoder_quality(ae, n_utterances, n_iter, workers, corpus=X.CORPUS, vocoder=None):
+    def autoencoder_quality(ae, n_utterances, n_iter, workers, *, corpus, vocoder=None):
         asked.append(("held-out speech", corpus))
         assert vocoder is inverter
         return pd.DataFrame({m: [0.5] for m in X.QUALITY_COLUMNS})

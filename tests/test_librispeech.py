@@ -214,6 +214,30 @@ def test_published_checksums_and_hash_forms():
         corpora.download_librispeech("dev-cleaner")
 
 
+def test_the_full_profile_pretrains_on_train_clean_100_and_plays_test_clean_speakers(tmp_path, monkeypatch):
+    from n2s_lite import autoencoder, experiment, profiles
+
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path))
+    assert profiles.corpora_of("full") == {"pretrain": "librispeech:train-clean-100", "stimuli": "librispeech:test-clean"}
+    assert profiles.corpora_of("standard") == {"pretrain": "asterisk", "stimuli": "asterisk"}
+    with pytest.raises(CorpusNotFound, match="train-clean-100"):  # offline and no copy: says what to fetch
+        monkeypatch.setattr(librispeech, "OPENSLR_URL", "http://127.0.0.1:9/{subset}.tar.gz")
+        corpora.load(profiles.corpora_of("full")["pretrain"])
+    for subset in ("train-clean-100", "test-clean"):  # a lab's copies, where the download would put them
+        make_librispeech(librispeech.default_root(), subset)
+    specs = profiles.corpora_of("full")
+    pretrain, stimuli = corpora.load(specs["pretrain"]), corpora.load(specs["stimuli"])
+    corpora.check_disjoint_speakers(pretrain, stimuli)
+    assert pretrain.speakers == ("103", "1034") and stimuli.speakers == ("1089", "121")
+    # the autoencoder of `full` is asked for on train-clean-100, the participant on test-clean
+    asked = []
+    monkeypatch.setattr(experiment, "_participant", lambda profile, seed, corpus, *rest: asked.append(corpus))
+    experiment.participant("full")
+    monkeypatch.setattr(autoencoder, "pretrained", lambda profile, corpus, seed, decoder: asked.append(corpus))
+    experiment.pretrained_autoencoder("full")
+    assert asked == ["librispeech:test-clean", "librispeech:train-clean-100"]
+
+
 def test_a_subset_name_loads_the_copy_in_the_default_root(tmp_path, monkeypatch):
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))
     monkeypatch.chdir(tmp_path)

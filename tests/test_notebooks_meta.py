@@ -87,7 +87,7 @@ def test_every_figure_named_in_the_readme_and_results_page_is_produced_by_a_note
     assert named <= produced, f"named in README.md or docs/results.md but made by no notebook: {sorted(named - produced)}"
 
 
-PARTICIPANT_NOTEBOOKS = (2, 5, 6, 7, 8)  # those that run on a participant: the simulated one or a recording file
+PARTICIPANT_NOTEBOOKS = (2, 5, 6, 7, 8, 10, 11)  # those that run on a participant: the simulated one or a recording
 CHAPTERS = range(1, 9)  # the paper's steps
 COMMIT_HASH = re.compile(r"\bcommits? `?[0-9a-f]{7,40}\b")
 
@@ -103,7 +103,19 @@ def test_participant_notebooks_take_a_recording(number):
     declared = papermill.inspect_notebook(str(NOTEBOOKS[number]))
     assert declared["recording"]["default"] == "None"
     later = after_parameters(read(NOTEBOOKS[number]))
-    assert "reproduce.start_notebook(profile, seed, figures_dir, recording)" in later, "records the file and its sha256"
+    assert "reproduce.start_notebook(profile, seed, figures_dir, recording," in later, "records the file and its sha256"
+
+
+@pytest.mark.parametrize("number", list(NOTEBOOKS))
+def test_every_notebook_takes_changed_settings_and_its_corpus_through_start_notebook(number):
+    declared = papermill.inspect_notebook(str(NOTEBOOKS[number]))
+    assert declared["settings"]["default"] == "{}"
+    later = after_parameters(read(NOTEBOOKS[number]))
+    call = re.search(r"reproduce\.start_notebook\(([^)]*)\)", later)
+    assert call and "settings=settings" in call.group(1), "profiles.apply in the kernel, recorded in results_NN.json"
+    if "corpus" in declared:
+        assert declared["corpus"]["default"] == "None", "None: the profile's corpora"
+        assert "corpus=corpus" in call.group(1), "run.corpora resolves and records the corpora"
 
 
 @pytest.mark.parametrize("number", CHAPTERS)

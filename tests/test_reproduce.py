@@ -57,6 +57,26 @@ def test_start_notebook_and_save_results(tmp_path, capsys):
     assert path.name == "results_06.json"
     assert saved["profile"] == "smoke" and saved["seed"] == 3
     assert saved["results"]["table"] == [{"method": "ridge", "r": 0.5}]
+    assert saved["corpora"] == {"pretrain": "asterisk", "stimuli": "asterisk"} and saved["settings"] == {}
+
+
+def test_start_notebook_applies_changed_settings_and_records_them_and_the_corpora(tmp_path, capsys):
+    from n2s_lite import methods, profiles
+
+    table = profiles.snapshot()
+    try:
+        run = reproduce.start_notebook("smoke", 0, tmp_path, corpus=["asterisk", "tts"],
+                                       settings={"experiment.training.max_epochs": 1})
+        assert methods.settings("smoke")["training"]["max_epochs"] == 1  # the kernel trains with it
+        assert run.corpora == {"pretrain": ("asterisk", "tts"), "stimuli": ("asterisk", "tts")}
+        assert "max_epochs" in capsys.readouterr().out
+        saved = json.loads(reproduce.save_results(5, {}, run).read_text())
+        assert saved["settings"] == {"experiment.training.max_epochs": 1}
+        assert saved["corpora"] == {"pretrain": ["asterisk", "tts"], "stimuli": ["asterisk", "tts"]}
+        with pytest.raises(ValueError, match="trainng"):  # a typo is refused, naming it
+            reproduce.start_notebook("smoke", 0, tmp_path, settings={"experiment.trainng.max_epochs": 1})
+    finally:
+        profiles.restore(table)
 
 
 def test_save_results_writes_strict_json_from_numpy_and_pandas(tmp_path):
@@ -190,6 +210,8 @@ def test_only_the_committed_profile_writes_into_figures_by_default(monkeypatch):
     assert reproduce.default_figures_dir("full") == root / "runs" / "figures-full"
     # a recording's figures never replace the committed ones, whatever the profile
     assert reproduce.default_figures_dir("standard", "/data/sub-01.h5") == root / "runs" / "figures-standard-sub-01"
+    # nor do those of changed settings
+    assert reproduce.default_figures_dir("standard", changed=True) == root / "runs" / "figures-standard-set"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # auto on a GPU machine runs full
     assert reproduce.default_figures_dir(profiles.resolve("auto")) == root / "runs" / "figures-full"
 

@@ -51,7 +51,7 @@ def test_a_run_scores_the_asked_participant_on_validation_trials_and_appends_a_l
     assert [[t.stimulus_id for t in trials] for trials in scored] == [[t.stimulus_id for t in validation]]
     (line,) = [json.loads(text) for text in out.read_text().splitlines()]
     assert line["name"] == "categories" and line["method"] == "ridge" and line["seed"] == 0
-    assert line["category_share"] == 1.0 and line["pretrain_corpus"] == line["stimulus_corpus"] == ["asterisk"]
+    assert line["category_share"] == 1.0 and line["pretrain_corpus"] == line["stimulus_corpus"] == "asterisk"
     assert -1 <= line["spectrogram_r"] <= 1 and -1 <= line["estoi"] <= 1
     printed = capsys.readouterr()
     assert "categories (ridge, validation, seeds [0])" in printed.out
