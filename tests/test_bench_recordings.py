@@ -1,9 +1,12 @@
 """`n2s bench --recording`: the comparison on participants' own files, listening and speaking, in every layout."""
 import json
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+import soundfile as sf
 from phase2_fakes import write_tone_corpus
 
 from n2s_lite import audio as A
@@ -13,6 +16,33 @@ from n2s_lite.corpora.corpus import sentence_key
 from n2s_lite.errors import InputError
 from n2s_lite.io import podcast
 from n2s_lite.lags import LagWindow
+
+
+def write_events_bids(rec, root, subject: str = "04"):
+    """`rec` (with rec.raw, in microvolts) as a BIDS iEEG listening recording with events.tsv, the layout
+    `io.bids` reads when no dataset-specific one applies: one event per trial at its start, with the trial's
+    sound as stimuli/trialNNN.wav (stim_file) and its sentence (text) -> the subject's folder."""
+    import mne
+    from mne_bids import BIDSPath, write_raw_bids
+
+    (root / "stimuli").mkdir(parents=True)
+    names = [f"trial{i:03d}.wav" for i in range(len(rec.trials))]
+    for name, start, end in zip(names, rec.trials["start"], rec.trials["end"]):
+        sf.write(str(root / "stimuli" / name), rec.audio[start * A.HOP:end * A.HOP], A.SAMPLE_RATE)
+    info = mne.create_info(rec.electrodes["name"].tolist(), float(rec.raw_rate), "ecog")
+    info["line_freq"] = 60
+    onsets = (rec.trials["start"].to_numpy() / A.FRAME_RATE * rec.raw_rate).round().astype(int)
+    events = np.stack([onsets, np.zeros_like(onsets), np.arange(1, len(onsets) + 1)], axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_raw_bids(mne.io.RawArray(np.asarray(rec.raw, np.float64).T * 1e-6, info, verbose="error"),
+                       BIDSPath(root=root, subject=subject, task="sentences", datatype="ieeg"), events=events,
+                       event_id={name[:-4]: i + 1 for i, name in enumerate(names)}, format="EDF",
+                       allow_preload=True, verbose="error")
+    path = next(root.rglob("*_events.tsv"))
+    pd.read_csv(path, sep="\t").assign(stim_file=names, text=rec.trials["text"].tolist()).to_csv(
+        path, sep="\t", index=False)
+    return root / f"sub-{subject}"
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +62,10 @@ def participants(tmp_path_factory):
                           "start": listening.trials["start"] / A.FRAME_RATE,
                           "end": listening.trials["end"] / A.FRAME_RATE})
     podcast.write(listening, root / "podcast", words, subject="03")
+    events_root = write_events_bids(neuro.simulate_listening(stimuli, seed=5, **size), root / "bids")
     return {"n2s-hdf5": (root / "listening.h5", "listening"), "flinker-hdf5": (root / "NY001.h5", "speaking"),
-            "ibids": (ibids_root / "sub-02", "speaking"), "podcast": (root / "podcast" / "sub-03", "listening")}
+            "ibids": (ibids_root / "sub-02", "speaking"), "podcast": (root / "podcast" / "sub-03", "listening"),
+            "bids-events": (events_root, "listening")}
 
 
 @pytest.mark.slow
@@ -58,6 +90,21 @@ def test_bench_runs_on_each_layout_and_a_speaking_file_gets_the_speaking_window(
         assert p["data"]["trials"]["test"] >= 1 and set(p["sentence_comparisons"]) == {"transfer_causal", "ridge"}
     speaking = [p for p in results["participants"] if p["task"] == "speaking"]
     assert {p["source"]["format"] for p in speaking} == {"flinker-hdf5", "ibids"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["flinker-hdf5", "ibids", "podcast", "bids-events"])
+def test_reproduce_runs_a_participants_notebook_on_each_layout(participants, layout, tmp_path):
+    """`n2s reproduce --recording` on each layout (the n2s file, with notebooks 2 and 5, is in test_reproduce):
+    notebook 2 reads the file, says its task and lag window, and records the file's sha256."""
+    path, task = participants[layout]
+    figures = tmp_path / "figures"
+    assert main(["reproduce", "--profile", "smoke", "--recording", str(path), "--figures-dir", str(figures),
+                 "--executed-dir", str(tmp_path / "executed"), "--notebooks", "2"]) == 0
+    saved = json.loads((figures / "results_02.json").read_text())
+    assert saved["recording"]["path"] == str(path.resolve()) and len(saved["recording"]["sha256"]) == 64
+    assert saved["results"]["task"] == task and saved["results"]["lags"] == LagWindow.for_task(task).to_dict()
+    assert (figures / "fig02_electrode_maps.png").stat().st_size > 0
 
 
 def _bench(paths, tmp_path, **options) -> dict:
