@@ -49,6 +49,7 @@ from .comparison import MARGIN_METRICS
 from .io import detect_format
 from .lags import LagWindow
 from .reproduce import source_identity
+from .train import compute_context
 from .utils import atomic_path, refuse_to_replace
 
 DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: trained once, reused
@@ -102,7 +103,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         participants=participants,
         autoencoder_resynthesis=X.summary(quality, X.QUALITY_COLUMNS),
         vocoder=dict(parameters=D.n_parameters(inverter), epochs=len(inverter.history)),
-        stage_seconds=clock.seconds,
+        compute=compute_context(), stage_seconds=clock.seconds,
         cache=dict(directory=str(cache.cache_dir()), empty_at_start=not any(products_before.values()),
                    built={kind: n - products_before[kind] for kind, n in cache.count_products(CACHED_KINDS).items()}),
         schedule=dict(jobs=jobs, threads_per_job=parallel.threads_per_job(jobs)),

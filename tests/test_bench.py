@@ -55,6 +55,7 @@ def test_smoke_bench_reports_margins_ceilings_timing_and_provenance(smoke_result
     assert 0 < p["ceilings"]["neural_vocoder"]["estoi"]["mean"] <= 1
     assert r["vocoder"]["parameters"] > 0 and r["vocoder"]["epochs"] >= 1 and "vocoder" in r["stage_seconds"]
     assert {"autoencoder", "total"} <= set(r["stage_seconds"])
+    assert r["compute"]["device"] == "cpu" and r["compute"]["torch_threads"] >= 1  # where its stages ran
     assert {"participant", "ceilings", "table_runs", "train/transfer"} <= set(p["stage_seconds"])
     assert r["machine"]["cpu_count"] >= 1 and r["versions"]["packages"]["torch"] and r["versions"]["n2s_lite"]
     assert "fingerprint" not in r["machine"]  # the bench records the machine; it trains nothing to hash it
