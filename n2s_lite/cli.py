@@ -93,6 +93,7 @@ def _train_autoencoder(args) -> int:
 
 def _train_vocoder(args) -> int:
     from . import vocoder
+
     return _write_trained(args, lambda: vocoder.pretrained(args.profile, args.corpus, args.seed),
                           vocoder.save)
 

@@ -52,8 +52,8 @@ def participant(profile: str = "smoke", seed: int = 0, corpus=None, snr: float |
     Cached on disk, keyed by the settings and the source of the simulator, corpora and io modules
     (`cache.code_fingerprint`), so a recalibrated simulator never serves a stale recording.
     """
-    return _participant(profile, seed, corpora_of(profile, corpus)["stimuli"], None if snr is None else float(snr), float(category_share),
-                        task)
+    return _participant(profile, seed, corpora_of(profile, corpus)["stimuli"], None if snr is None else float(snr),
+                        float(category_share), task)
 
 
 @functools.lru_cache(maxsize=4)
@@ -182,8 +182,8 @@ def ceilings(rec, ae, vocode: bool = True, n_iter: int = 32, workers: int = 1, v
 def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, workers: int = 1, *,
                         corpus, vocoder=None) -> pd.DataFrame:
     """Resynthesis of held-out real speech (the test split of `corpus`'s pre-training half, never seen in
-    phase 1; corpus: the spec(s) phase 1 learnt from): one row per utterance with spectrogram_r, mcd_db, and STOI/ESTOI of autoencoder + Griffin-Lim
-    and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi). With a
+    phase 1; corpus: the spec(s) phase 1 learnt from): one row per utterance with spectrogram_r, mcd_db, and
+    STOI/ESTOI of autoencoder + Griffin-Lim and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi). With a
     `vocoder.SpectralInverter`, the same two through it: neural_stoi/neural_estoi (autoencoder) and
     neural_true_stoi/neural_true_estoi (true mel). A decoder="synth" autoencoder also gets synth_stoi and
     synth_estoi, its formant synthesizer's own audio, how its pitch controls follow pYIN's track of the

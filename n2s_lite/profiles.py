@@ -195,25 +195,40 @@ def with_changes(settings: dict, changes: dict, what: str = "profile") -> dict:
     return changed
 
 
-def apply(profile: str, changes) -> dict:
-    """Change `profile`'s settings in this process (and in the workers it starts afterwards); return its row.
+def checked_changes(profile: str, changes) -> dict:
+    """{'section.key[.key]': value} (e.g. {'experiment.training.max_epochs': 1, 'vocoder.lr': 1e-3}) or command-line
+    words ['experiment.training.max_epochs=1', ...] -> the {path: value} dict, once every path is checked to be a
+    section name (`SECTIONS`) of the profile and a path in it (as `with_changes` checks them); nothing changes."""
+    changes = _as_dict(changes)
+    _changed_sections(profile, changes)
+    return changes
 
-    changes: {'section.key[.key]': value} (e.g. {'experiment.training.max_epochs': 1, 'vocoder.lr': 1e-3}),
-    or command-line words ['experiment.training.max_epochs=1', ...]. Every path is a section name (`SECTIONS`)
-    and a path in it, checked as `with_changes` checks them, all before anything changes."""
+
+def _as_dict(changes) -> dict:
+    """Command-line words ['a.b=1', ...] (`parse_changes`) or a dict (None: no change) -> {path: value}."""
+    return parse_changes(changes) if isinstance(changes, (list, tuple)) else dict(changes or {})
+
+
+def _changed_sections(profile: str, changes: dict) -> dict:
+    """{section: that section of `profile` with `changes` made (a copy)}, for the sections they touch."""
     if profile not in SETTINGS:
         raise ValueError(f"profile must be one of {sorted(SETTINGS)}, got {profile!r}")
-    changes = parse_changes(changes) if isinstance(changes, (list, tuple)) else dict(changes or {})
     row, by_section = SETTINGS[profile], {}
     for path, value in changes.items():
         section, _, rest = path.partition(".")
         if section not in row or not rest:
             raise ValueError(f"{path!r}: expected SECTION.KEY with a section of {sorted(row)}")
         by_section.setdefault(section, {})[rest] = value
-    changed = {section: with_changes(row[section], section_changes, f"{profile} {section}")
-               for section, section_changes in by_section.items()}
-    row.update(changed)
-    return row
+    return {section: with_changes(row[section], section_changes, f"{profile} {section}")
+            for section, section_changes in by_section.items()}
+
+
+def apply(profile: str, changes) -> dict:
+    """Change `profile`'s settings in this process (and in the workers it starts afterwards); return its row.
+    changes: as `checked_changes` takes them, all checked before anything changes."""
+    changed = _changed_sections(profile, _as_dict(changes))  # checks the profile's name too
+    SETTINGS[profile].update(changed)
+    return SETTINGS[profile]
 
 
 def snapshot() -> dict:

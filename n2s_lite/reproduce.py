@@ -191,9 +191,7 @@ def reproduce(profile: str = "auto", only=None, executed_dir=None, figures_dir=N
     from tqdm.auto import tqdm
 
     profile = profiles.resolve(profile)
-    settings = profiles.parse_changes(settings) if isinstance(settings, (list, tuple)) else dict(settings or {})
-    if settings:  # checked here, before any notebook runs (each kernel applies them itself)
-        profiles.with_changes(profiles.SETTINGS[profile], settings, profile)
+    settings = profiles.checked_changes(profile, settings)  # before any notebook runs; each kernel applies them
     if recording is not None:
         recording = source_identity(recording)["path"]  # absolute, and an error now if it does not exist
     figures_dir = default_figures_dir(profile, recording, bool(settings)) if figures_dir is None else figures_dir
@@ -248,8 +246,8 @@ def write_manifest(figures_dir, profile: str, seed: int, wall_times: dict, recor
         wall_times = {**previous.get("notebook_seconds", {}), **wall_times}
     results = {path.stem: _read_json(path) for path in sorted(figures_dir.glob("results_*.json"))}
     manifest = dict(
-        profile=profile, seed=seed, recording=identity, settings=settings, commit=git_commit(figures_dir), device=pick_device(),
-        machine=describe(), python=platform.python_version(), packages=package_versions(),
+        profile=profile, seed=seed, recording=identity, settings=settings, commit=git_commit(figures_dir),
+        device=pick_device(), machine=describe(), python=platform.python_version(), packages=package_versions(),
         notebook_seconds=dict(sorted(wall_times.items())),
         figures=sorted(p.name for p in figures_dir.iterdir() if p.name.startswith("fig")),
         results_table=results.get("results_06", {}).get("results", {}).get("table"),
