@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point that sets everything up from nothing, then runs a job.
-#   bash run.sh test      every test: pytest over the package and the notebooks (nbval), smoke profile
+#   bash run.sh test      every test: pytest over the package and the notebooks (nbval), smoke profile, in
+#                         one worker per core (N2S_TEST_WORKERS=0: all in one process)
 #   bash run.sh lab       open the notebooks in JupyterLab (profile: $N2S_PROFILE or smoke; extra arguments go
 #                         to jupyter lab, e.g. --no-browser --port 8890)
 #   bash run.sh figures   regenerate the figures with `n2s reproduce` (profile: $N2S_PROFILE or auto)
@@ -83,7 +84,8 @@ main() {
   export N2S_CACHE="${N2S_CACHE:-$PWD/.cache/n2s}"
   case "$job" in
     setup) ;;
-    test) MPLBACKEND=Agg python -m pytest "$@" ;;
+    # One pytest worker per core, each file's tests in one worker (a notebook's cells share its kernel).
+    test) MPLBACKEND=Agg python -m pytest -n "${N2S_TEST_WORKERS:-auto}" --dist loadfile "$@" ;;
     figures) MPLBACKEND=Agg n2s reproduce --profile "${N2S_PROFILE:-auto}" "$@" ;;
     # No MPLBACKEND here: the notebook kernel then draws figures inline. Root (a container, as the system
     # packages above): Jupyter refuses to start without --allow-root.

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from filelock import FileLock
+
 from . import __version__
 from .utils import atomic_path
 
@@ -99,16 +101,28 @@ def cached(kind: str, config: dict, build: Callable[[Path], None], suffix: str =
     """Path of the product `kind` made from `config`; `build(tmp_path)` writes it if it is not cached yet.
 
     The product is written to a temporary file and moved into place, so an interrupted build leaves
-    nothing half-written behind. code: the package modules whose source (with everything they import)
-    makes the product, see `code_fingerprint`; empty means the whole package.
+    nothing half-written behind. Processes sharing the cache (test workers, a cohort's Snakemake jobs) build
+    a product once: the first takes a lock file beside it (hidden, `.NAME.lock`) and the others wait for
+    it, then load. code: the package modules whose source (with everything they import) makes the product,
+    see `code_fingerprint`; empty means the whole package.
     """
     path = cache_dir() / kind / f"{config_key(config, code)}{suffix}"
-    if not path.exists():
-        with atomic_path(path) as tmp:
-            build(tmp)
-        with atomic_path(path.with_suffix(".json")) as tmp:
-            tmp.write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
+    if path.exists():
+        return path
+    with building(path):
+        if not path.exists():  # not built by another process while this one waited
+            with atomic_path(path) as tmp:
+                build(tmp)
+            with atomic_path(path.with_suffix(".json")) as tmp:
+                tmp.write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
     return path
+
+
+def building(product: Path) -> FileLock:
+    """A lock on cache product `product` (a file or folder) for the duration of its build: `with building(p):`
+    blocks while another process builds it. The lock file is hidden (`.NAME.lock`) beside it and stays."""
+    product.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(product.with_name(f".{product.name}.lock"))
 
 
 RESUME_SUFFIX = ".resume.pt"

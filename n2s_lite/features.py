@@ -101,7 +101,9 @@ def cached_features(name: str, utterances, featurise: Callable[[np.ndarray], np.
                   n_utterances=len(utterances))
     folder = cache.cache_dir() / "features" / cache.config_key(config, code)
     if not (folder / "index.npz").exists():
-        _build(folder, config, utterances, featurise, progress)
+        with cache.building(folder):
+            if not (folder / "index.npz").exists():  # not built by another process while this one waited
+                _build(folder, config, utterances, featurise, progress)
     return FeatureStore.open(folder)
 
 
@@ -121,11 +123,7 @@ def _build(folder: Path, config: dict, utterances: list, featurise: Callable, pr
         np.savez(scratch / "index.npz", ids=np.array([u.id for u in utterances], dtype=str),
                  offsets=np.array(offsets, np.int64), dim=dim or 0)
         (scratch / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
-        try:
-            os.rename(scratch, folder)
-        except OSError:  # another process finished the same store first: keep theirs
-            if not (folder / "index.npz").exists():
-                raise
+        os.rename(scratch, folder)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -93,3 +93,33 @@ def test_cached_builds_once_and_keys_by_config(tmp_path, monkeypatch):
     other = cache.cached("thing", dict(a=2), build, suffix=".txt", code=("audio",))
     assert first == again != other and len(builds) == 2
     assert first.read_text() == "product" and first.with_suffix(".json").is_file()
+
+
+def _build_slowly(args):
+    """In a worker process: ask the cache for the product 'thing' whose build takes half a second and counts
+    itself in the file `log`; return the product's path."""
+    import os
+    import time
+
+    folder, log = args
+    os.environ["N2S_CACHE"] = folder
+
+    def build(path):
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        time.sleep(0.5)
+        path.write_text("product")
+
+    return str(cache.cached("thing", dict(a=1), build, suffix=".txt", code=("audio",)))
+
+
+def test_processes_asking_at_once_build_a_product_once(tmp_path, monkeypatch):
+    from joblib import Parallel, delayed
+
+    log = tmp_path / "builds.txt"
+    paths = Parallel(n_jobs=3, backend="loky")(delayed(_build_slowly)((str(tmp_path / "cache"), str(log)))
+                                                for _ in range(3))
+    assert len(set(paths)) == 1 and Path(paths[0]).read_text() == "product"
+    assert len(log.read_text().split()) == 1  # the other two waited for the lock, then found the product
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path / "cache"))
+    assert cache.count_products(["thing"]) == {"thing": 1}  # the lock file is not a product
