@@ -20,7 +20,7 @@ Griffin-Lim (the comparison's vocoder); and transfer against each other method s
 (`sentence_comparisons`, `comparison.by_sentence`).
 
 Schedule. Phase 1 and the neural vocoder once; per participant its ceilings, then every (method, seed) run,
-longest first, in `jobs` worker processes with cpu_count // jobs threads each (`parallel`), so all of them
+longest first, in `jobs` worker processes with usable cores // jobs threads each (`parallel`), so all of them
 train with the same threads, as the notebooks' curves do. Stage seconds of the runs are summed over runs, so
 they can add up to more than the wall time.
 """
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -81,7 +80,7 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
         raise ValueError(f"methods: expected one or more of {X.METHODS}, got {list(methods)}")
     refuse_to_replace(out, overwrite)
     jobs = parallel.default_jobs() if jobs is None else int(jobs)
-    n_iter, cpus = options["griffin_lim_iters"], os.cpu_count() or 1
+    n_iter, cpus = options["griffin_lim_iters"], parallel.usable_cores()
     corpora = dict(pretrain=X.corpora_of(profile, pretrain_corpus)["pretrain"],
                    stimuli=None if recordings else X.corpora_of(profile, stimulus_corpus)["stimuli"])
     specs = [dict(recording=None, task=task, lags=None if lags is None else [lags.first_ms, lags.last_ms])]
@@ -122,7 +121,7 @@ def _participant_results(spec: dict, profile: str, corpora: dict, methods, seeds
     M.check_usable(rec, profile, source)
     window = participant_window(spec, rec)
     with clock.stage("ceilings"):
-        ceilings = X.ceilings(rec, ae, n_iter=options["griffin_lim_iters"], workers=os.cpu_count() or 1,
+        ceilings = X.ceilings(rec, ae, n_iter=options["griffin_lim_iters"], workers=parallel.usable_cores(),
                               vocoder=inverter)
     one_run = functools.partial(run_task, profile=profile, corpora=corpora, spec=spec)
     tasks = _tasks(methods, seeds)

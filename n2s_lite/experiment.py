@@ -314,7 +314,7 @@ def _sweep(profile: str, points: dict, methods, seeds, vocode: bool, jobs: int |
     test-sentence mean of each metric.
 
     The runs go to `jobs` worker processes (`parallel.map_in_workers`), each trained (or loaded from the
-    cache) and scored in its worker, so their training seconds are those of a worker with cpu_count // jobs
+    cache) and scored in its worker, so their training seconds are those of a worker with usable cores // jobs
     threads, and a network is looked up with the thread count that trains it (`train_method`).
     """
     seeds = (seeds,) if isinstance(seeds, int) else tuple(seeds)

@@ -11,6 +11,8 @@ import os
 import platform
 from pathlib import Path
 
+from .parallel import usable_cores
+
 CPUINFO = Path("/proc/cpuinfo")
 CPUINFO_FIELDS = {"vendor_id": "vendor", "cpu family": "family", "model": "model", "stepping": "stepping",
                   "model name": "name", "cache size": "cache",  # x86
@@ -19,8 +21,9 @@ CPUINFO_FIELDS = {"vendor_id": "vendor", "cpu family": "family", "model": "model
 
 
 def describe() -> dict:
-    """{cpu_count, cpu_capability, cpu, platform, omp_num_threads} of this machine (instant: nothing runs)."""
-    return dict(cpu_count=os.cpu_count(), cpu_capability=cpu_capability(), cpu=cpu_model(),
+    """{cpu_count, usable_cores, cpu_capability, cpu, platform, omp_num_threads} of this machine and process
+    (instant: nothing runs); usable_cores: those this process may run on (`parallel.usable_cores`)."""
+    return dict(cpu_count=os.cpu_count(), usable_cores=usable_cores(), cpu_capability=cpu_capability(), cpu=cpu_model(),
                 platform=platform.platform(), omp_num_threads=os.environ.get("OMP_NUM_THREADS"))
 
 

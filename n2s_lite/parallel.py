@@ -20,18 +20,26 @@ from . import profiles
 MAX_JOBS = 8  # each worker holds its own recording and models (~1.5 GB in the standard profile)
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on: its affinity mask where the system keeps one (the cores of a
+    cluster job or of a test worker, not every core of the node), else every core of the machine."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def default_jobs() -> int:
-    """Worker processes: one per CPU core (at most MAX_JOBS) on a CPU-only machine; 1 with a GPU."""
+    """Worker processes: one per usable CPU core (at most MAX_JOBS) on a CPU-only machine; 1 with a GPU."""
     import torch
 
     if torch.cuda.is_available() or torch.backends.mps.is_available():
         return 1
-    return max(1, min(os.cpu_count() or 1, MAX_JOBS))
+    return max(1, min(usable_cores(), MAX_JOBS))
 
 
 def threads_per_job(jobs: int) -> int:
     """CPU threads each of `jobs` workers gets, so that together they use every core once."""
-    return max(1, (os.cpu_count() or 1) // jobs)
+    return max(1, usable_cores() // jobs)
 
 
 def map_in_workers(function: Callable, tasks: Sequence, jobs: int | None = None, desc: str | None = "runs") -> list:

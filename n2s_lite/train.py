@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import pickle
 import time
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from typing import Callable, Iterable
 import torch
 from tqdm.auto import tqdm
 
-from . import cache
+from . import cache, parallel
 from .errors import InputError
 from .utils import atomic_path, pick_device
 
@@ -255,13 +254,14 @@ def trained_once(kind: str, config: dict, code: tuple, train: Callable[[Path], t
                  save: Callable, load: Callable[[Path], torch.nn.Module]) -> torch.nn.Module:
     """A phase-1 product (the autoencoder, the vocoder) from the cache, trained first if it is not there.
 
-    It trains on every CPU core, whichever process asks first (a worker of `parallel.map_in_workers` has
-    fewer threads), so every caller on a machine gets the same network. Keyed by `config`, where it trains
+    It trains on every CPU core this process may use (`parallel.usable_cores`), whichever process asks first
+    (a worker of `parallel.map_in_workers` has fewer threads), so every caller on a machine gets the same
+    network. Keyed by `config`, where it trains
     (`compute_context`) and the source of the modules `code`. train(resume) -> (model, history) resumes an
     interrupted training from the checkpoint `resume` in the cache directory; save(model, path, history=)
     writes the product, load(path) reads it.
     """
-    threads = os.cpu_count() or 1
+    threads = parallel.usable_cores()
     config = dict(config, compute=compute_context(threads=threads))
     resume = cache.resume_path(kind, config, code)
 

@@ -235,7 +235,7 @@ def test_pretrained_is_cached_by_configuration(monkeypatch, tmp_path):
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))
     monkeypatch.setitem(AE.PROFILES, "smoke", dict(TINY_SETTINGS, max_epochs=1))
     monkeypatch.setattr(corpora, "load", lambda spec: synthetic_corpus())
-    monkeypatch.setattr(T.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(T.parallel, "usable_cores", lambda: 3)
     threads_while_pretraining = []
     original = AE.pretrain
     monkeypatch.setattr(AE, "pretrain",

@@ -51,6 +51,7 @@ def test_describe_names_cores_kernels_and_processor_and_trains_nothing(monkeypat
     monkeypatch.setattr(torch.optim.Optimizer, "step", no_training)
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     described = machine.describe()
-    assert set(described) == {"cpu_count", "cpu_capability", "cpu", "platform", "omp_num_threads"}
+    assert set(described) == {"cpu_count", "usable_cores", "cpu_capability", "cpu", "platform",
+                              "omp_num_threads"}
     assert described["cpu_capability"] == machine.cpu_capability() and described["cpu"] == machine.cpu_model()
     assert described["omp_num_threads"] == "3"

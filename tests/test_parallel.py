@@ -42,7 +42,7 @@ def test_workers_return_results_in_task_order_with_their_share_of_threads():
     results = parallel.map_in_workers(worker_report, list(range(6)), jobs=2)
     assert [r[0] for r in results] == [i * i for i in range(6)]
     assert os.getpid() not in {r[1] for r in results} and len({r[1] for r in results}) <= 2
-    share = (os.cpu_count() or 1) // 2
+    share = max(1, parallel.usable_cores() // 2)
     assert {r[2] for r in results} == {share} and {r[3] for r in results} == {str(share)}
     assert os.environ.get("OMP_NUM_THREADS") == before  # the limit applied to the workers only
 
@@ -63,14 +63,26 @@ def test_worker_errors_reach_the_caller():
 
 
 def test_threads_and_jobs_are_sane(monkeypatch):
-    assert parallel.threads_per_job(1) == (os.cpu_count() or 1)
+    assert parallel.threads_per_job(1) == parallel.usable_cores()
     assert parallel.threads_per_job(10 ** 6) == 1
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    for cores, jobs in ((None, 1), (3, 3), (parallel.MAX_JOBS + 5, parallel.MAX_JOBS)):
-        monkeypatch.setattr(parallel.os, "cpu_count", lambda: cores)
+    for cores, jobs in ((1, 1), (3, 3), (parallel.MAX_JOBS + 5, parallel.MAX_JOBS)):
+        monkeypatch.setattr(parallel, "usable_cores", lambda: cores)
         assert parallel.default_jobs() == jobs  # one worker per core, at most MAX_JOBS
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert parallel.default_jobs() == 1  # a GPU: one worker
     with pytest.raises(ValueError, match="jobs"):
         parallel.map_in_workers(worker_report, [1], jobs=0)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2,
+                    reason="needs CPU affinity and a machine with two cores")
+def test_usable_cores_follow_the_affinity_mask_as_a_cluster_job_sets_it():
+    cores = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(cores)})  # one core of the machine's two or more
+        assert parallel.usable_cores() == 1 and parallel.threads_per_job(1) == 1
+    finally:
+        os.sched_setaffinity(0, cores)
+    assert parallel.usable_cores() == len(cores)

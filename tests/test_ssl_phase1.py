@@ -3,15 +3,13 @@ end to end on CPU: decoder pre-training through `ssl_phase1.pretrained(..., enco
 adaptor (transfer and scratch) through the unchanged `adaptor.train_adaptor`, save and load."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 from phase2_fakes import fake_recording
 
-from n2s_lite import adaptor, corpora, methods, speech_model, ssl_phase1
+from n2s_lite import adaptor, corpora, methods, parallel, speech_model, ssl_phase1
 from n2s_lite import audio as A
 from n2s_lite import decoding as D
 
@@ -41,7 +39,7 @@ def ae(tiny, speech_folder, tmp_path_factory):
     cache = tmp_path_factory.mktemp("cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("N2S_CACHE", str(cache))
-        patch.setattr(os, "cpu_count", lambda: 1)  # trained_once trains on every core: one here, as tests share them
+        patch.setattr(parallel, "usable_cores", lambda: 1)  # trained_once trains on every core: one here
         corpora.clear_cache()
         model = ssl_phase1.pretrained("smoke", corpus=f"folder:{speech_folder}", encoder=tiny, layer=1,
                                       progress=False)

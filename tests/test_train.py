@@ -144,7 +144,7 @@ def test_trained_once_trains_on_every_core_once_and_leaves_no_resume_file(monkey
     from n2s_lite.train import load_model
 
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))
-    monkeypatch.setattr(T.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(T.parallel, "usable_cores", lambda: 3)
     calls = []
 
     def train(resume):

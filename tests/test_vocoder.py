@@ -141,7 +141,7 @@ def test_pretrained_serves_what_train_vocoder_trains_and_trains_it_once(monkeypa
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))
     monkeypatch.setitem(V.PROFILES, "smoke", dict(TINY, max_epochs=1))
     monkeypatch.setattr(corpora, "load", lambda spec: synthetic_corpus())
-    monkeypatch.setattr(T.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(T.parallel, "usable_cores", lambda: 1)
     with T.torch_threads(1):
         direct, history = V.train_vocoder("asterisk", "smoke", progress=False)
         cached = V.pretrained("smoke", progress=False)
