@@ -84,8 +84,9 @@ main() {
   export N2S_CACHE="${N2S_CACHE:-$PWD/.cache/n2s}"
   case "$job" in
     setup) ;;
-    # One pytest worker per core, each file's tests in one worker (a notebook's cells share its kernel).
-    test) MPLBACKEND=Agg python -m pytest -n "${N2S_TEST_WORKERS:-auto}" --dist loadfile "$@" ;;
+    # One pytest worker per core, each file's tests in one worker (a notebook's cells share its kernel), the
+    # files in the order conftest.py gives them (long ones first).
+    test) MPLBACKEND=Agg python -m pytest -n "${N2S_TEST_WORKERS:-auto}" --dist loadfile --no-loadscope-reorder "$@" ;;
     figures) MPLBACKEND=Agg n2s reproduce --profile "${N2S_PROFILE:-auto}" "$@" ;;
     # No MPLBACKEND here: the notebook kernel then draws figures inline. Root (a container, as the system
     # packages above): Jupyter refuses to start without --allow-root.

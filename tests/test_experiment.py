@@ -186,14 +186,15 @@ def test_a_sweep_scores_each_network_where_it_trained(rec, tmp_path, monkeypatch
     monkeypatch.setenv("N2S_CACHE", str(tmp_path))
     monkeypatch.setattr(X, "participant", lambda profile, seed=0, corpus=None, snr=None: rec)
     monkeypatch.setattr(X, "pretrained_autoencoder", lambda profile, corpus=None: tiny_autoencoder())
-    worker_threads = torch.get_num_threads() + 1
+    worker_threads = 1  # and the main process 2 (it trains nothing here: a second thread on one core would cost)
 
     def in_workers(function, tasks, jobs=None, desc=""):
         with torch_threads(worker_threads):
             return [function(task) for task in tasks]
 
     monkeypatch.setattr(parallel, "map_in_workers", in_workers)
-    curve = X.data_curve("smoke", minutes=(100,), methods=("mlp", "transfer"), seeds=(0, 1), jobs=2)
+    with torch_threads(2):
+        curve = X.data_curve("smoke", minutes=(100,), methods=("mlp", "transfer"), seeds=(0, 1), jobs=2)
     configs = [json.loads(path.read_text()) for path in (tmp_path / "decoder").glob("*.json")]
     assert len(curve) == len(configs) == 4
     assert {config["compute"]["torch_threads"] for config in configs} == {worker_threads}

@@ -52,6 +52,7 @@ def test_slurm_profile_resolves_with_a_gpu_for_every_training_job(tmp_path):
     assert "--recording " + str(recording) in result.stdout  # a recording of one's own goes straight to the bench
 
 
+@pytest.mark.slow
 def test_two_smoke_participants_end_to_end_and_a_restart_redoes_one(tmp_path):
     config = cohort_config(tmp_path)
     result = snakemake(tmp_path, config, "--cores", "2")
