@@ -1,12 +1,11 @@
 """`n2s bench --recording`: the comparison on participants' own files, listening and speaking, in every layout."""
 import json
 
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-import soundfile as sf
+from bids_writing import write_events_recording
 from phase2_fakes import write_tone_corpus
 
 from n2s_lite import audio as A
@@ -23,25 +22,15 @@ def write_events_bids(rec, root, subject: str = "04"):
     `io.bids` reads when no dataset-specific one applies: one event per trial at its start, with the trial's
     sound as stimuli/trialNNN.wav (stim_file) and its sentence (text) -> the subject's folder."""
     import mne
-    from mne_bids import BIDSPath, write_raw_bids
 
-    (root / "stimuli").mkdir(parents=True)
     names = [f"trial{i:03d}.wav" for i in range(len(rec.trials))]
-    for name, start, end in zip(names, rec.trials["start"], rec.trials["end"]):
-        sf.write(str(root / "stimuli" / name), rec.audio[start * A.HOP:end * A.HOP], A.SAMPLE_RATE)
+    sounds = {name: rec.audio[start * A.HOP:end * A.HOP]
+              for name, start, end in zip(names, rec.trials["start"], rec.trials["end"])}
     info = mne.create_info(rec.electrodes["name"].tolist(), float(rec.raw_rate), "ecog")
     info["line_freq"] = 60
-    onsets = (rec.trials["start"].to_numpy() / A.FRAME_RATE * rec.raw_rate).round().astype(int)
-    events = np.stack([onsets, np.zeros_like(onsets), np.arange(1, len(onsets) + 1)], axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        write_raw_bids(mne.io.RawArray(np.asarray(rec.raw, np.float64).T * 1e-6, info, verbose="error"),
-                       BIDSPath(root=root, subject=subject, task="sentences", datatype="ieeg"), events=events,
-                       event_id={name[:-4]: i + 1 for i, name in enumerate(names)}, format="EDF",
-                       allow_preload=True, verbose="error")
-    path = next(root.rglob("*_events.tsv"))
-    pd.read_csv(path, sep="\t").assign(stim_file=names, text=rec.trials["text"].tolist()).to_csv(
-        path, sep="\t", index=False)
+    raw = mne.io.RawArray(np.asarray(rec.raw, np.float64).T * 1e-6, info, verbose="error")
+    write_events_recording(root, subject, raw, rec.trials["start"].to_numpy() / A.FRAME_RATE, sounds, names,
+                           text=rec.trials["text"].tolist())
     return root / f"sub-{subject}"
 
 

@@ -3,13 +3,13 @@ and MNE's filters for the derivative) and a BIDS layout with events.tsv (written
 import codecs
 import json
 import shutil
-import warnings
 
 import mne
 import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+from bids_writing import write_events_recording
 from listening_fakes import LAG_FRAMES, participant
 from scipy.signal import butter, sosfiltfilt
 
@@ -181,16 +181,12 @@ STIMULI = ["s1.wav", "s2.wav", "s3.wav"] * 2
 
 def _events_layout(root, fs=512, seconds=24, seed=0):
     """Sentences s1-s3 played twice each; channel E1's 70-150 Hz power follows them, E2-E4 do not; a MISC channel."""
-    from mne_bids import BIDSPath, write_raw_bids
-
     rng = np.random.default_rng(seed)
-    (root / "stimuli").mkdir(parents=True)
     sounds = {}
     for name in STIMULI[:3]:
         n = int(1.5 * A.SAMPLE_RATE)
         sounds[name] = (0.3 * np.sin(2 * np.pi * rng.uniform(150, 300) * np.arange(n) / A.SAMPLE_RATE)
                         * np.hanning(n)).astype(np.float32)
-        sf.write(str(root / "stimuli" / name), sounds[name], A.SAMPLE_RATE)
     t = np.arange(fs * seconds) / fs
     playing = np.zeros_like(t)
     for onset in ONSETS:
@@ -202,14 +198,7 @@ def _events_layout(root, fs=512, seconds=24, seed=0):
                       rng.standard_normal(t.size)]) * 1e-5
     info = mne.create_info(["E1", "E2", "E3", "E4", "STIM"], fs, ["ecog"] * 4 + ["misc"])
     info["line_freq"] = 50
-    events = np.array([[int(o * fs), 0, 1 + i % 3] for i, o in enumerate(ONSETS)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        write_raw_bids(mne.io.RawArray(data, info, verbose="error"),
-                       BIDSPath(root=root, subject="05", task="sentences", datatype="ieeg"), events=events,
-                       event_id={"s1": 1, "s2": 2, "s3": 3}, format="EDF", allow_preload=True, verbose="error")
-    path = next(root.rglob("*_events.tsv"))
-    pd.read_csv(path, sep="\t").assign(stim_file=STIMULI).to_csv(path, sep="\t", index=False)
+    path = write_events_recording(root, "05", mne.io.RawArray(data, info, verbose="error"), ONSETS, sounds, STIMULI)
     return sounds, path
 
 
