@@ -6,7 +6,7 @@ as for any encoding model (`encoding.encoding_lags`), and predicts every electro
     mel (B, T, 80) -> ae.encode -> (B, T/2, D) -> repeat -> (B, T, D) -> head: LaggedConv -> (B, T, E)
 
 Trained on windows of the training trials only, early-stopped on the validation trials, in two stages
-(as the wav2vec 2.0 refinement of Vattikonda et al.):
+(as Li et al. 2024, Interspeech, arXiv 2406.08266, refined wav2vec 2.0 with fMRI responses):
   1. the head alone on the frozen autoencoder: loss = MSE(high-gamma) + l2 * |head weights|^2;
   2. head, encoder and decoder together, the autoencoder's reconstruction loss kept (`losses.spectrogram_loss`
      of ae(mel), weight `reconstruction`), so the decoder still turns the changed latent into speech.
