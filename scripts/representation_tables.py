@@ -54,6 +54,7 @@ def refined_encoding_table(results: dict, responsive: set | None) -> pd.DataFram
             row["improved, good"] = f"{(gain > 0).sum()}/{len(gain)}"
             if responsive is not None:
                 gain = gain[gain.index.isin(responsive)]
+                row["median gain, responsive"] = gain.median()
                 row["improved, responsive"] = f"{(gain > 0).sum()}/{len(gain)}"
         rows.append(row)
     return pd.DataFrame(rows)

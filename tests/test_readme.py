@@ -1,5 +1,5 @@
-"""docs/results.md quotes the tables the scripts print from committed results, and the README and docs link
-files that exist."""
+"""docs/results.md and docs/representations.md quote the tables the scripts print from committed results, and
+the README and docs link files that exist."""
 import re
 from pathlib import Path
 
@@ -7,19 +7,19 @@ import pytest
 from script_loading import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS_PAGE = ROOT / "docs" / "results.md"
 
 
-@pytest.mark.parametrize("script, results", [("bench_table", "figures/bench_standard.json"),
-                                             ("curve_tables", "figures/results_07.json")])
-def test_every_table_row_the_scripts_print_from_committed_results_is_on_the_results_page(capsys, script, results):
+@pytest.mark.parametrize("script, results, page", [
+    ("bench_table", "figures/bench_standard.json", "docs/results.md"),
+    ("curve_tables", "figures/results_07.json", "docs/results.md"),
+    ("representation_tables", "figures/representations", "docs/representations.md")])
+def test_every_table_row_the_scripts_print_from_committed_results_is_on_its_page(capsys, script, results, page):
     load_script(script).main(str(ROOT / results))
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
     assert rows, f"scripts/{script}.py printed no table from {results}"
-    page = set(RESULTS_PAGE.read_text().splitlines())
-    missing = [row for row in rows if row not in page]
-    assert not missing, f"docs/results.md lacks these rows of `python scripts/{script}.py {results}`:\n" + \
-        "\n".join(missing)
+    lines = set((ROOT / page).read_text().splitlines())
+    missing = [row for row in rows if row not in lines]
+    assert not missing, f"{page} lacks these rows of `python scripts/{script}.py {results}`:\n" + "\n".join(missing)
 
 
 def _prose(markdown: str) -> str:
