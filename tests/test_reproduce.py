@@ -275,6 +275,31 @@ def test_reproduce_a_speaking_recording_into_its_own_directory(tmp_path, monkeyp
     assert not (figures / "fig02_signal_chain.png").exists()  # the simulator's demonstration, not this participant's
 
 
+@pytest.mark.slow
+def test_the_representation_notebooks_take_a_recording_with_its_task(tmp_path):
+    from n2s_lite import cli, corpora, io, neuro
+    from n2s_lite.lags import LagWindow
+
+    _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load("asterisk"))
+    path = tmp_path / "speaker.h5"
+    io.save(neuro.simulate_speaking(stimuli, minutes=2, n_electrodes=16, seed=5), path)
+    figures = tmp_path / "out"
+    assert cli.main(["reproduce", "--profile", "smoke", "--recording", str(path), "--figures-dir", str(figures),
+                     "--executed-dir", str(tmp_path / "executed"), "--notebooks", "10", "11"]) == 0
+    good = int(io.load(path).good_electrodes().sum())
+    encoding = json.loads((figures / "results_10.json").read_text())["results"]
+    assert encoding["lags"]["recording"] == LagWindow.for_task("speaking").to_dict()
+    scored = [row for row in encoding["per_electrode"]  # bad electrodes have no r (NaN, or null in JSON)
+              if row["participant"] == "recording" and row["r"] is not None and row["r"] == row["r"]]
+    representations = {row["representation"] for row in scored}
+    assert {"mel", "latent", "controls"} <= representations and len(scored) == good * len(representations)
+    refined = json.loads((figures / "results_11.json").read_text())["results"]
+    assert refined["lags"] == LagWindow.for_task("speaking").to_dict()
+    assert len(refined["encoding_per_electrode"]) == good  # this recording's electrodes, not a simulated grid
+    assert {row["decoder"] for row in refined["phase2"]} == {"transfer, original latent", "transfer, refined latent",
+                                                            "scratch"}
+
+
 def test_a_recording_runs_only_the_notebooks_that_take_it(tmp_path):
     source = tmp_path / "notebooks"
     source.mkdir()
