@@ -3,7 +3,8 @@
     python scripts/representation_tables.py figures/representations
 
 Notebook 10 (results_10.json): per participant and representation, the median held-out encoding r over the
-responsive electrodes with its interquartile range, the median ratio to the noise ceiling; the variance
+responsive electrodes with its interquartile range, the median ratio to the noise ceiling; with runs of other
+seeds in FOLDER/seed-K/ (other simulated participants), those medians' mean ± sd over the seeds; the variance
 partitioning; the pooled correlations. Notebook 11 (results_11.json): (a) encoding r of the original and each
 refined latent, over every good electrode and over the simulator's responsive sites (the `responsive` flags of
 notebook 10's listening participant, the same participant when both ran with one profile and seed); (b)
@@ -37,6 +38,19 @@ def encoding_table(results: dict) -> pd.DataFrame:
                      "median r": part["r"].median(),
                      "IQR": f"{part['r'].quantile(0.25):.3f}-{part['r'].quantile(0.75):.3f}",
                      "median r / ceiling": (part["r"] / part["r_ceiling"]).median()})
+    return pd.DataFrame(rows)
+
+
+def across_seeds_table(runs: list[dict]) -> pd.DataFrame:
+    """Notebook 10 run with several seeds (other simulated participants): each participant and representation's
+    median r and median r / ceiling, mean ± sample sd over the seeds."""
+    tables = pd.concat([encoding_table(results) for results in runs])
+    rows = []
+    for (participant, representation), part in tables.groupby(["participant", "representation"], sort=False):
+        row = {"participant": participant, "representation": representation, "seeds": len(part)}
+        for column in ("median r", "median r / ceiling"):
+            row[column] = f"{part[column].mean():.3f} ± {part[column].std():.3f}"
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -99,6 +113,10 @@ def main(folder: str) -> None:
         print(markdown(shares[["pair", "r2_a", "r2_b", "r2_ab", "unique_a", "shared", "unique_b"]]))
         print("\nnotebook 10: one correlation, four ways (speaking participant, latent)\n")
         print(markdown(pd.DataFrame([results["pooled_correlations"]])))
+        more = [json.loads(path.read_text())["results"] for path in sorted(folder.glob("seed-*/results_10.json"))]
+        if more:
+            print(f"\nnotebook 10: the median r of {1 + len(more)} seeds (simulated participants), mean ± sd\n")
+            print(markdown(across_seeds_table([results, *more])))
         scores = pd.DataFrame(results["per_electrode"])
         listening = scores[(scores["participant"] == "listening") & (scores["representation"] == "mel")]
         responsive = set(listening.loc[listening["responsive"].fillna(False).astype(bool), "name"])
