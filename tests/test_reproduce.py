@@ -246,19 +246,35 @@ def test_a_smoke_run_leaves_git_status_clean(tmp_path, monkeypatch):
     assert (tmp_path / "figures" / "fig01_line.png").read_bytes() == b"the standard run's"
 
 
-@pytest.mark.slow
-def test_reproduce_a_speaking_recording_into_its_own_directory(tmp_path, monkeypatch):
-    import hashlib
+def reproduce_on(recording, tmp_path, *notebooks: int):
+    """`n2s reproduce --profile smoke --recording RECORDING --notebooks ...` into tmp_path/out -> that folder."""
+    from n2s_lite import cli
 
-    from n2s_lite import cli, corpora, io, neuro
-    from n2s_lite.lags import LagWindow
+    figures = tmp_path / "out"
+    assert cli.main(["reproduce", "--profile", "smoke", "--recording", str(recording), "--figures-dir", str(figures),
+                     "--executed-dir", str(tmp_path / "executed"), "--notebooks", *map(str, notebooks)]) == 0
+    return figures
+
+
+@pytest.fixture(scope="module")
+def speaking_file(tmp_path_factory):
+    """A simulated speaking participant (2 min, 16 electrodes) as an n2s HDF5 file."""
+    from n2s_lite import corpora, io, neuro
 
     _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load("asterisk"))
-    path = tmp_path / "speaker.h5"
+    path = tmp_path_factory.mktemp("speaker") / "speaker.h5"
     io.save(neuro.simulate_speaking(stimuli, minutes=2, n_electrodes=16, seed=5), path)
-    figures = tmp_path / "out"
-    assert cli.main(["reproduce", "--profile", "smoke", "--recording", str(path), "--figures-dir", str(figures),
-                     "--executed-dir", str(tmp_path / "executed"), "--notebooks", "2", "5"]) == 0
+    return path
+
+
+@pytest.mark.slow
+def test_reproduce_a_speaking_recording_into_its_own_directory(speaking_file, tmp_path):
+    import hashlib
+
+    from n2s_lite.lags import LagWindow
+
+    path = speaking_file
+    figures = reproduce_on(path, tmp_path, 2, 5)
     identity = dict(path=str(path.resolve()), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
     manifest = json.loads((figures / "MANIFEST.json").read_text())
     assert manifest["recording"] == identity
@@ -276,17 +292,12 @@ def test_reproduce_a_speaking_recording_into_its_own_directory(tmp_path, monkeyp
 
 
 @pytest.mark.slow
-def test_the_representation_notebooks_take_a_recording_with_its_task(tmp_path):
-    from n2s_lite import cli, corpora, io, neuro
+def test_the_representation_notebooks_take_a_recording_with_its_task(speaking_file, tmp_path):
+    from n2s_lite import io
     from n2s_lite.lags import LagWindow
 
-    _pretrain, stimuli = corpora.pretraining_and_stimuli(corpora.load("asterisk"))
-    path = tmp_path / "speaker.h5"
-    io.save(neuro.simulate_speaking(stimuli, minutes=2, n_electrodes=16, seed=5), path)
-    figures = tmp_path / "out"
-    assert cli.main(["reproduce", "--profile", "smoke", "--recording", str(path), "--figures-dir", str(figures),
-                     "--executed-dir", str(tmp_path / "executed"), "--notebooks", "10", "11"]) == 0
-    good = int(io.load(path).good_electrodes().sum())
+    figures = reproduce_on(speaking_file, tmp_path, 10, 11)
+    good = int(io.load(speaking_file).good_electrodes().sum())
     encoding = json.loads((figures / "results_10.json").read_text())["results"]
     assert encoding["lags"]["recording"] == LagWindow.for_task("speaking").to_dict()
     scored = [row for row in encoding["per_electrode"]  # bad electrodes have no r (NaN, or null in JSON)
