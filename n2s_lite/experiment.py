@@ -181,10 +181,10 @@ def ceilings(rec, ae, vocode: bool = True, n_iter: int = 32, workers: int = 1, v
 
 def autoencoder_quality(ae, n_utterances: int | None = 40, n_iter: int = 32, workers: int = 1, *,
                         corpus, vocoder=None) -> pd.DataFrame:
-    """Resynthesis of held-out real speech (the test split of `corpus`'s pre-training half, never seen in
-    phase 1; corpus: the spec(s) phase 1 learnt from): one row per utterance with spectrogram_r, mcd_db, and
-    STOI/ESTOI of autoencoder + Griffin-Lim and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi). With a
-    `vocoder.SpectralInverter`, the same two through it: neural_stoi/neural_estoi (autoencoder) and
+    """Resynthesis of held-out real speech (the test split of `corpus`'s pre-training half, never seen in phase 1;
+    corpus: the spec(s) phase 1 learnt from): one row per utterance with spectrogram_r, mcd_db, and STOI/ESTOI
+    of autoencoder + Griffin-Lim and, for reference, of Griffin-Lim on the true mel (columns gl_stoi, gl_estoi).
+    With a `vocoder.SpectralInverter`, the same two through it: neural_stoi/neural_estoi (autoencoder) and
     neural_true_stoi/neural_true_estoi (true mel). A decoder="synth" autoencoder also gets synth_stoi and
     synth_estoi, its formant synthesizer's own audio, how its pitch controls follow pYIN's track of the
     utterance (`synth.pitch.pitch_agreement`): synth_f0_error_semitones, synth_voicing_accuracy, and how its

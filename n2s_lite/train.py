@@ -254,12 +254,11 @@ def trained_once(kind: str, config: dict, code: tuple, train: Callable[[Path], t
                  save: Callable, load: Callable[[Path], torch.nn.Module]) -> torch.nn.Module:
     """A phase-1 product (the autoencoder, the vocoder) from the cache, trained first if it is not there.
 
-    It trains on every CPU core this process may use (`parallel.usable_cores`), whichever process asks first
-    (a worker of `parallel.map_in_workers` has fewer threads), so every caller on a machine gets the same
-    network. Keyed by `config`, where it trains
-    (`compute_context`) and the source of the modules `code`. train(resume) -> (model, history) resumes an
-    interrupted training from the checkpoint `resume` in the cache directory; save(model, path, history=)
-    writes the product, load(path) reads it.
+    It trains on every CPU core this process may use (`parallel.usable_cores`), whichever process asks first (a
+    worker of `parallel.map_in_workers` has fewer threads), so every caller on a machine gets the same network.
+    Keyed by `config`, where it trains (`compute_context`) and the source of the modules `code`. train(resume)
+    -> (model, history) resumes an interrupted training from the checkpoint `resume` in the cache directory;
+    save(model, path, history=) writes the product, load(path) reads it.
     """
     threads = parallel.usable_cores()
     config = dict(config, compute=compute_context(threads=threads))

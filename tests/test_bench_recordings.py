@@ -1,7 +1,6 @@
 """`n2s bench --recording`: the comparison on participants' own files, listening and speaking, in every layout."""
 import json
 
-
 import numpy as np
 import pandas as pd
 import pytest
