@@ -52,7 +52,7 @@ from .train import compute_context
 from .utils import atomic_path, refuse_to_replace
 
 DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: trained once, reused
-CACHED_KINDS = ("participant", "autoencoder", "vocoder", "decoder")  # products of a bench that the cache keeps
+CACHED_KINDS = ("participant", "autoencoder", "vocoder", "refined_autoencoder", "decoder")  # products of a bench that the cache keeps
 # methods by training time per seed in the standard bench (scratch 125 s ... ridge 6 s), for scheduling
 LONGEST_FIRST = ("scratch", "transfer", "transfer_causal", "lstm_cnn", "mlp", "ridge")
 
@@ -75,9 +75,9 @@ def run_bench(profile: str = "smoke", out="results.json", seeds=None, methods=X.
     """
     options = X.settings(profile)
     seeds = _seeds(seeds, options["seeds"])
-    unknown = sorted(set(methods) - set(X.METHODS))
+    unknown = sorted(set(methods) - set(X.ALL_METHODS))
     if unknown or not methods:
-        raise ValueError(f"methods: expected one or more of {X.METHODS}, got {list(methods)}")
+        raise ValueError(f"methods: expected one or more of {X.ALL_METHODS}, got {list(methods)}")
     refuse_to_replace(out, overwrite)
     jobs = parallel.default_jobs() if jobs is None else int(jobs)
     n_iter, cpus = options["griffin_lim_iters"], parallel.usable_cores()

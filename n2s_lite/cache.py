@@ -96,6 +96,16 @@ def config_key(config: dict, code: tuple[str, ...] = ()) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def data_digest(*parts) -> str:
+    """sha256 (16 hex digits) of arrays / bytes, to key cached products by the data they were made from."""
+    import numpy as np
+
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else np.ascontiguousarray(part).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def cached(kind: str, config: dict, build: Callable[[Path], None], suffix: str = ".h5",
            code: tuple[str, ...] = ()) -> Path:
     """Path of the product `kind` made from `config`; `build(tmp_path)` writes it if it is not cached yet.

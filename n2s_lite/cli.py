@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--seeds", type=_positive_int, default=None, help="number of seeds (default: the profile's)")
     p.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
-                   help="the methods to compare (default: all: transfer transfer_causal ridge mlp lstm_cnn scratch)")
+                   help="the methods to compare (default: transfer transfer_causal ridge mlp lstm_cnn scratch; "
+                        "also transfer_refined, transfer onto phase 1 refined by the participant's high-gamma)")
     p.add_argument("--jobs", type=_positive_int, default=None,
                    help="worker processes for the independent runs (default: one per CPU core, 1 with a GPU)")
     p.add_argument("--pretrain-corpus", nargs="+", default=None, metavar="SPEC",

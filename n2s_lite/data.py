@@ -92,3 +92,9 @@ def trial_arrays(rec: Recording, split: str, stats: tuple[np.ndarray, np.ndarray
     return [Trial(hg=((hg[s:e] - mean) / std)[:, good].astype(np.float32), mel=trial_mel(rec, s, e),
                   text=str(text), stimulus_id=str(sid), start=int(s))
             for s, e, text, sid in zip(*(rec.trials_in(split)[c] for c in ("start", "end", "text", "stimulus_id")))]
+
+
+def split_trials(rec: Recording) -> dict:
+    """{'train', 'val', 'test'} -> list of `Trial`, z-scored with training statistics only."""
+    stats = neural_stats(rec)
+    return {split: trial_arrays(rec, split, stats) for split in ("train", "val", "test")}

@@ -44,7 +44,7 @@ class EncodingFit:
 
 def fit(features: dict, trials: dict, window: LagWindow, alphas=DEFAULT_ALPHAS) -> EncodingFit:
     """Ridge from features to high-gamma. features: {'train', 'val', 'test': [(T, D) per trial]} on the frames
-    of trials (the `methods.split_trials` dict, hg (T, E) z-scored); penalty per electrode on 'val', r on 'test'."""
+    of trials (the `data.split_trials` dict, hg (T, E) z-scored); penalty per electrode on 'val', r on 'test'."""
     for split in ("train", "val", "test"):
         if len(features[split]) != len(trials[split]) or any(
                 len(x) != len(t.hg) for x, t in zip(features[split], trials[split])):
@@ -119,7 +119,7 @@ def electrode_table(rec, result: EncodingFit, trials: dict) -> pd.DataFrame:
 def encoding_correlations(rec, lags_ms: tuple[float, float] = (0, 300), alphas=DEFAULT_ALPHAS) -> pd.DataFrame:
     """`electrode_table` of the log-mel encoding model, high-gamma at t from the mel over t - lags_ms[1] ..
     t - lags_ms[0] (the simulator's calibration and notebook 2 use it)."""
-    from .methods import split_trials
+    from .data import split_trials
     from .representations import by_split, mel
 
     trials = split_trials(rec)

@@ -24,9 +24,9 @@ import pandas as pd
 from . import audio as A
 from . import cache, metrics, parallel
 from . import vocoder as V
-from .methods import (BUDGETS, METHODS, PROFILES, USES_AUTOENCODER, corpora_of, corpus_spec,  # noqa: F401
-                      first_minutes, keep_electrodes, minutes_of, pretrained_autoencoder, settings, split_trials,
-                      train_method, train_on_trials, training_settings)
+from .methods import (ALL_METHODS, BUDGETS, METHODS, PROFILES, USES_AUTOENCODER, corpora_of,  # noqa: F401
+                      corpus_spec, first_minutes, keep_electrodes, minutes_of, pretrained_autoencoder,
+                      refined_autoencoder, settings, split_trials, train_method, train_on_trials, training_settings)
 
 METRICS = ("spectrogram_r", "flattened_r", "mcd_db", "stoi", "estoi", "top1", "top5")
 # the columns of `autoencoder_quality` (neural_*: with a vocoder; synth_*: a decoder="synth" autoencoder)

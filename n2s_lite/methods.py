@@ -17,11 +17,16 @@ import numpy as np
 from . import audio as A
 from . import cache, data
 from . import decoding as D
+from .data import split_trials
 from .lags import LagWindow
 from .profiles import Section, corpora_of, corpus_spec, lookup  # noqa: F401 (corpus_spec: for callers)
 
-METHODS = ("transfer", "transfer_causal", "ridge", "mlp", "lstm_cnn", "scratch")
-USES_AUTOENCODER = ("transfer", "transfer_causal", "scratch")  # methods built on the phase-1 model
+METHODS = ("transfer", "transfer_causal", "ridge", "mlp", "lstm_cnn", "scratch")  # compared by default
+# trained only when asked for by name: transfer onto the phase-1 autoencoder refined on the participant's own
+# training trials first (`refined_autoencoder`, notebook 11)
+OPTIONAL_METHODS = ("transfer_refined",)
+ALL_METHODS = METHODS + OPTIONAL_METHODS
+USES_AUTOENCODER = ("transfer", "transfer_causal", "scratch", "transfer_refined")  # built on the phase-1 model
 BUDGETS = ("epochs", "steps")  # how a network's gradient steps scale with its training minutes (`train_method`)
 
 PROFILES = Section("experiment")  # {profile: settings}, kept in `profiles.SETTINGS`
@@ -33,12 +38,6 @@ def settings(profile: str) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------- data
-def split_trials(rec) -> dict:
-    """{'train', 'val', 'test'} -> list of `data.Trial`, z-scored with training statistics only."""
-    stats = data.neural_stats(rec)
-    return {split: data.trial_arrays(rec, split, stats) for split in ("train", "val", "test")}
-
-
 def check_usable(rec, profile: str, source: str = "<recording>") -> None:
     """InputError naming `source` unless `rec` has what every method of the profile needs: the package's clocks
     (high-gamma at 100 Hz, audio at 16 kHz), a 'val' and a 'test' trial, and at least one training window
@@ -79,10 +78,11 @@ def training_settings(profile: str, steps_per_epoch: int | None = None) -> D.Tra
 
 def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", seed: int = 0, ae=None,
                     steps_per_epoch: int | None = None, window: LagWindow | None = None):
-    """Train method `name` (one of METHODS) on Trial lists -> decoder with .predict(hg) -> (T, 80) and .n_parameters.
+    """Train method `name` (one of ALL_METHODS) on Trial lists -> decoder with .predict(hg) -> (T, 80) and .n_parameters.
 
     steps_per_epoch: gradient steps per epoch of the networks (None: one pass over `train`'s frames).
     window: the lag window every method reads (default: listening's); transfer_causal reads its causal variant.
+    ae: the autoencoder the adaptor maps onto; for transfer_refined, the refined one (`train_method` makes it).
     """
     from .adaptor import LossWeights, train_adaptor
     from .baselines import RidgeDecoder
@@ -100,7 +100,7 @@ def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", s
         return train_adaptor(ae, train, val, training_settings(profile, steps_per_epoch), seed,
                              causal=name == "transfer_causal", window=window,
                              pretrained=name != "scratch", weights=LossWeights(**options["loss"]), **options["adaptor"])
-    raise ValueError(f"method must be one of {METHODS}, got {name!r}")
+    raise ValueError(f"method must be one of {ALL_METHODS}, got {name!r}")
 
 
 def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None, minutes: float | None = None,
@@ -108,6 +108,8 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
     """Train method `name` on `rec`'s training trials, validation on its val trials.
 
     lags: the lag window (`lags.LagWindow`); None: the default window of the recording's task (`rec.task`).
+    transfer_refined first refines the autoencoder on the same training trials, window and seed
+    (`refined_autoencoder`, cached) and then trains the transfer adaptor onto it.
     minutes: only the first `minutes` of training trials; electrodes: only these columns of the good
     electrodes (`keep_electrodes`). budget, how a network's training scales with `minutes`: 'epochs' (an
     epoch is one pass over the trials it trains on, so less data also means fewer gradient steps) or
@@ -140,19 +142,21 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
         decoder.train_seconds = time.perf_counter() - started
         return decoder
 
-    if name not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {name!r}")
+    if name not in ALL_METHODS:
+        raise ValueError(f"method must be one of {ALL_METHODS}, got {name!r}")
     if name == "ridge":
         return fit()
     uses_autoencoder = name in USES_AUTOENCODER
     if uses_autoencoder and ae is None:
         ae = pretrained_autoencoder(profile)
+    if name == "transfer_refined":
+        ae = refined_autoencoder(rec, ae, profile, seed, window, minutes=minutes, electrodes=electrodes)
     module = adaptor if uses_autoencoder else neural
     config = dict(kind="decoder", method=name, settings=settings(profile), seed=seed, minutes=minutes,
                   electrodes=None if electrodes is None else [int(i) for i in electrodes],
                   steps_per_epoch=steps_per_epoch, lags=window.to_dict(), compute=compute_context(),
-                  recording=_array_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
-                  autoencoder=_array_digest(*[p.detach().numpy() for p in ae.state_dict().values()])
+                  recording=cache.data_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
+                  autoencoder=cache.data_digest(*[p.detach().numpy() for p in ae.state_dict().values()])
                   if uses_autoencoder else None)
     return module.load(cache.cached("decoder", config, lambda path: module.save(fit(), path), suffix=".pt",
                                     code=("methods",)))
@@ -176,16 +180,6 @@ def keep_electrodes(trials: list, electrodes=None) -> list:
     return [dataclasses.replace(t, hg=t.hg[:, columns]) for t in trials]
 
 
-def _array_digest(*parts) -> str:
-    """sha256 of arrays / bytes, to key cached products by the data they were made from."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part if isinstance(part, bytes) else np.ascontiguousarray(part).tobytes())
-    return digest.hexdigest()[:16]
-
-
 def pretrained_autoencoder(profile: str = "smoke", corpus=None, decoder: str = "mel", encoder: str | None = None,
                            layer: int | None = None):
     """Phase 1 for this profile (cached): trained on the pre-training half of `corpus` only (a spec or several,
@@ -204,3 +198,26 @@ def pretrained_autoencoder(profile: str = "smoke", corpus=None, decoder: str = "
     return autoencoder.pretrained(phase1_profile, corpus=corpus, seed=0, decoder=decoder)
 
 
+def refined_autoencoder(rec, ae, profile: str = "smoke", seed: int = 0, window: LagWindow | None = None,
+                        minutes: float | None = None, electrodes=None):
+    """`ae` refined on `rec`'s training trials by brain activity (`refine.refine`; its validation trials stop each
+    stage), cached on disk: keyed by the recording's content, the autoencoder's weights, the refinement's settings,
+    the seed, the lag window (default: the task's), the data subset and the code. minutes and electrodes select
+    the training data as in `train_method`. Returns the refined autoencoder; `.history` holds both stages'
+    epochs ('stage' key)."""
+    from . import autoencoder, refine
+
+    window = window or LagWindow.for_task(rec.task)
+    config = dict(kind="refined_autoencoder", settings=refine.settings(profile), seed=seed, lags=window.to_dict(),
+                  minutes=minutes, electrodes=None if electrodes is None else [int(i) for i in electrodes],
+                  recording=cache.data_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
+                  autoencoder=cache.data_digest(*[p.detach().cpu().numpy() for p in ae.state_dict().values()]))
+
+    def build(path):
+        trials = {split: keep_electrodes(items, electrodes) for split, items in split_trials(rec).items()}
+        train = trials["train"] if minutes is None else first_minutes(trials["train"], minutes)
+        result = refine.refine(ae, train, trials["val"], window, profile, seed)
+        history = [dict(epoch, stage=int(stage[-1])) for stage, epochs in result.history.items() for epoch in epochs]
+        autoencoder.save(result.autoencoder, path, history=history)
+
+    return autoencoder.load(cache.cached("refined_autoencoder", config, build, suffix=".pt", code=("methods",)))

@@ -4,10 +4,11 @@
 - standard: meaningful results on a 2-core CPU; the committed figures come from it.
 - full: paper scale, for one GPU.
 
-`SETTINGS[profile]` holds four sections: "corpora" (the speech phase 1 learns from and the speech the
+`SETTINGS[profile]` holds five sections: "corpora" (the speech phase 1 learns from and the speech the
 simulated participant hears, `corpora_of`), "experiment" (the phase-2 comparison, `methods.settings`),
-"autoencoder" (phase 1, `autoencoder.pretrain`) and "vocoder" (`vocoder.pretrain`). Each of those modules
-reads its section through a `Section` view (`methods.PROFILES`, `autoencoder.PROFILES`, `vocoder.PROFILES`).
+"autoencoder" (phase 1, `autoencoder.pretrain`), "vocoder" (`vocoder.pretrain`) and "refinement" (the
+brain-refined latent, `refine.refine`). Each of those modules reads its section through a `Section` view
+(`methods.PROFILES`, `autoencoder.PROFILES`, `vocoder.PROFILES`, `refine.PROFILES`).
 Change a setting for this process with `apply("smoke", {"experiment.training.max_epochs": 1})`; from the
 command line `n2s bench --set experiment.training.max_epochs=1`; in a notebook run by papermill, by passing
 its `settings` parameter (the same dict) to `apply`. Worker processes of `parallel.map_in_workers` get the
@@ -21,7 +22,7 @@ import os
 from collections.abc import MutableMapping
 
 PROFILES = ("smoke", "standard", "full")
-SECTIONS = ("corpora", "experiment", "autoencoder", "vocoder")
+SECTIONS = ("corpora", "experiment", "autoencoder", "vocoder", "refinement")
 
 SETTINGS = {
     "smoke": dict(
@@ -46,7 +47,12 @@ SETTINGS = {
                          pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0, synth_blocks=0),
         # network size, crop length (frames at 100 Hz), batches, optimisation; smoke trains in seconds
         vocoder=dict(channels=32, blocks=1, crop_frames=64, batch_size=4, steps_per_epoch=10, max_epochs=2,
-                     patience=2, lr=2e-3, max_utterances=30)),
+                     patience=2, lr=2e-3, max_utterances=30),
+        # crops of the training trials (frames), batch size; epochs and learning rate of each stage (1: the
+        # encoding head alone, 2: head and autoencoder); l2 on the head's weights; weight of the reconstruction
+        # loss in stage 2
+        refinement=dict(crop_frames=128, batch_size=8, head_epochs=3, joint_epochs=3, head_lr=3e-3, joint_lr=3e-4,
+                        patience=2, l2=1e-3, reconstruction=1.0)),
     "standard": dict(
         corpora=dict(pretrain="asterisk", stimuli="asterisk"),
         experiment=dict(
@@ -64,7 +70,9 @@ SETTINGS = {
                          steps_per_epoch=100, max_epochs=24, patience=4, lr=2e-3, gain_db=6.0, max_utterances=None,
                          pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0, synth_blocks=0),
         vocoder=dict(channels=128, blocks=3, crop_frames=200, batch_size=16, steps_per_epoch=100, max_epochs=10,
-                     patience=3, lr=2e-3, max_utterances=None)),
+                     patience=3, lr=2e-3, max_utterances=None),
+        refinement=dict(crop_frames=200, batch_size=16, head_epochs=20, joint_epochs=20, head_lr=3e-3,
+                        joint_lr=3e-4, patience=4, l2=1e-3, reconstruction=1.0)),
     "full": dict(
         # as Neural2Speech: hours of many speakers in phase 1 (LibriSpeech train-clean-100, downloaded on first
         # use), sentences of speakers phase 1 never heard for the participant (test-clean; LibriSpeech's
@@ -79,7 +87,9 @@ SETTINGS = {
                          steps_per_epoch=200, max_epochs=200, patience=15, lr=1e-3, gain_db=6.0, max_utterances=None,
                          pitch_weight=1.0, voicing_weight=0.1, formant_weight=1.0, synth_blocks=0),
         vocoder=dict(channels=256, blocks=6, crop_frames=256, batch_size=32, steps_per_epoch=200, max_epochs=60,
-                     patience=8, lr=1e-3, max_utterances=None)),
+                     patience=8, lr=1e-3, max_utterances=None),
+        refinement=dict(crop_frames=300, batch_size=32, head_epochs=50, joint_epochs=50, head_lr=1e-3,
+                        joint_lr=1e-4, patience=8, l2=1e-3, reconstruction=1.0)),
 }
 
 

@@ -10,7 +10,9 @@ Trained on windows of the training trials only, early-stopped on the validation 
   1. the head alone on the frozen autoencoder: loss = MSE(high-gamma) + l2 * |head weights|^2;
   2. head, encoder and decoder together, the autoencoder's reconstruction loss kept (`losses.spectrogram_loss`
      of ae(mel), weight `reconstruction`), so the decoder still turns the changed latent into speech.
-The result is a whole autoencoder (`Refined.autoencoder`) that phase 2 can use like the pre-trained one.
+The result is a whole autoencoder (`Refined.autoencoder`) that phase 2 can use like the pre-trained one;
+`methods.refined_autoencoder` makes it for a recording (cached) and `methods.train_method("transfer_refined", ...)`
+trains the adaptor onto it.
 """
 from __future__ import annotations
 
@@ -28,19 +30,10 @@ from .decoding import LaggedConv, WindowSampler, check_trials
 from .encoding import encoding_lags
 from .lags import LagWindow
 from .losses import spectrogram_loss
-from .profiles import lookup
+from .profiles import Section, lookup
 from .utils import seed_everything
 
-PROFILES = {
-    # crops of the training trials (frames), batch size; epochs and learning rate of each stage; l2 on the
-    # head's weights; weight of the reconstruction loss in stage 2
-    "smoke": dict(crop_frames=128, batch_size=8, head_epochs=3, joint_epochs=3, head_lr=3e-3, joint_lr=3e-4,
-                  patience=2, l2=1e-3, reconstruction=1.0),
-    "standard": dict(crop_frames=200, batch_size=16, head_epochs=20, joint_epochs=20, head_lr=3e-3, joint_lr=3e-4,
-                     patience=4, l2=1e-3, reconstruction=1.0),
-    "full": dict(crop_frames=300, batch_size=32, head_epochs=50, joint_epochs=50, head_lr=1e-3, joint_lr=1e-4,
-                 patience=8, l2=1e-3, reconstruction=1.0),
-}
+PROFILES = Section("refinement")  # {profile: settings}, kept in `profiles.SETTINGS`
 
 
 def settings(profile: str) -> dict:
@@ -148,25 +141,3 @@ def predict_high_gamma(refined: Refined, mel) -> np.ndarray:
     """(T, 80) dB mel of one trial -> (T, E) float32 high-gamma the refined model's head predicts."""
     mel = torch.as_tensor(mel, dtype=torch.float32)[None]
     return refined.head(refined.autoencoder.encode(mel), mel.shape[1])[0].numpy()
-
-
-def refined_autoencoder(rec, ae: SpeechAutoencoder, profile: str = "smoke", seed: int = 0,
-                        window: LagWindow | None = None) -> SpeechAutoencoder:
-    """`refine` on `rec`'s training trials (its validation trials stop each stage), cached on disk: keyed by the
-    recording's content, the autoencoder's weights, the settings, seed, lag window (default: the task's) and
-    this module's code. Returns the refined autoencoder; `.history` holds both stages' epochs ('stage' key)."""
-    from . import autoencoder, cache
-    from .methods import _array_digest, split_trials
-
-    window = window or LagWindow.for_task(rec.task)
-    config = dict(kind="refined_autoencoder", settings=settings(profile), seed=seed, lags=window.to_dict(),
-                  recording=_array_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
-                  autoencoder=_array_digest(*[p.detach().cpu().numpy() for p in ae.state_dict().values()]))
-
-    def build(path):
-        trials = split_trials(rec)
-        result = refine(ae, trials["train"], trials["val"], window, profile, seed)
-        history = [dict(epoch, stage=int(stage[-1])) for stage, epochs in result.history.items() for epoch in epochs]
-        autoencoder.save(result.autoencoder, path, history=history)
-
-    return autoencoder.load(cache.cached("refined_autoencoder", config, build, suffix=".pt", code=("refine",)))

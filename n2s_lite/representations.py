@@ -10,7 +10,7 @@ returns one (T, D) float32 array per trial, on the frames of the trial's mel:
     self_supervised(model, rec, trials, layers)   {layer: (T, dim)} hidden states of a `speech_model`, 50 -> 100 Hz
     combine(a, b, ...)                 the columns of several representations side by side
 
-`by_split(function, trials)` applies one of them to the {'train', 'val', 'test'} dict of `methods.split_trials`.
+`by_split(function, trials)` applies one of them to the {'train', 'val', 'test'} dict of `data.split_trials`.
 """
 from __future__ import annotations
 
@@ -77,12 +77,11 @@ def reference_tracks(rec, trials: list, progress: bool = False) -> list[np.ndarr
     """(T, 4) pYIN f0 and LPC F1-F3 of each trial's sound (`data.with_reference_tracks`; those already on the
     trials are reused), cached on disk by the recording's audio and the trials' frames: pYIN is slow."""
     from . import cache
-    from .methods import _array_digest
 
     if all(t.tracks is not None for t in trials):
         return [t.tracks for t in trials]
-    config = dict(kind="reference_tracks", audio=_array_digest(rec.audio),
-                  frames=_array_digest(np.array([(t.start, len(t.mel)) for t in trials], np.int64)))
+    config = dict(kind="reference_tracks", audio=cache.data_digest(rec.audio),
+                  frames=cache.data_digest(np.array([(t.start, len(t.mel)) for t in trials], np.int64)))
 
     def build(path):
         with open(path, "wb") as handle:
@@ -114,7 +113,7 @@ def combine(*representations: list) -> list[np.ndarray]:
 
 def catalogue(rec, trials: dict, ae, model=None, layers=(), pairs=(("latent", "controls"), ("mel", "controls")),
               progress: bool = False) -> dict[str, dict]:
-    """{name: {split: [(T, D) per trial]}} for every split of `trials` (`methods.split_trials`): 'mel', 'latent'
+    """{name: {split: [(T, D) per trial]}} for every split of `trials` (`data.split_trials`): 'mel', 'latent'
     (of `ae`), 'controls', 'ssl<k>' for each layer k of a `speech_model` (if given), and 'a+b' for each pair."""
     out = dict(mel=by_split(mel, trials), latent=by_split(lambda items: latent(ae, items), trials),
                controls=by_split(lambda items: controls(rec, items, progress), trials))

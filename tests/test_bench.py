@@ -7,7 +7,7 @@ import torch
 from phase2_fakes import fake_recording, tiny_autoencoder
 from script_loading import load_script
 
-from n2s_lite import bench, cache, comparison, io, leakage
+from n2s_lite import bench, cache, comparison, io, leakage, refine
 from n2s_lite import vocoder as V
 from n2s_lite import experiment as X
 from n2s_lite.cli import main
@@ -138,14 +138,26 @@ def test_bench_says_which_products_it_made_and_which_it_loaded_from_the_cache(tm
     runs = [bench.run_bench("smoke", tmp_path / f"r{i}.json", seeds=[0, 1], methods=("transfer", "ridge"), jobs=1)
             for i in range(2)]
     # transfer seeds 0 and 1; ridge is not cached
-    assert runs[0]["cache"]["built"] == {"participant": 0, "autoencoder": 0, "vocoder": 0, "decoder": 2}
-    assert runs[1]["cache"]["built"] == {"participant": 0, "autoencoder": 0, "vocoder": 0, "decoder": 0}
+    nothing = {"participant": 0, "autoencoder": 0, "vocoder": 0, "refined_autoencoder": 0, "decoder": 0}
+    assert runs[0]["cache"]["built"] == dict(nothing, decoder=2)
+    assert runs[1]["cache"]["built"] == nothing
     assert runs[1]["cache"]["directory"] == str(tmp_path / "cache")
     assert runs[0]["cache"]["empty_at_start"] and not runs[1]["cache"]["empty_at_start"]  # the first ran cold
     # the loaded network is the trained one (ESTOI's sums may differ in the last digits between processes)
     assert runs[1]["participants"][0]["methods"]["transfer"]["seeds"]["1"]["means"] == pytest.approx(
         runs[0]["participants"][0]["methods"]["transfer"]["seeds"]["1"]["means"], rel=1e-9)
-    assert cache.count_products(bench.CACHED_KINDS) == {"participant": 0, "autoencoder": 0, "vocoder": 0, "decoder": 2}
+    assert cache.count_products(bench.CACHED_KINDS) == dict(nothing, decoder=2)
+
+
+def test_bench_compares_transfer_onto_a_brain_refined_phase_1_when_asked_for(tmp_path, fake_phase_1, monkeypatch):
+    monkeypatch.setitem(refine.PROFILES, "smoke", dict(refine.PROFILES["smoke"], head_epochs=1, joint_epochs=1))
+    results = bench.run_bench("smoke", tmp_path / "r.json", seeds=[0], methods=("transfer", "transfer_refined"),
+                              jobs=1)
+    (p,) = results["participants"]
+    assert list(p["methods"]) == ["transfer", "transfer_refined"] and list(p["margins"]) == ["transfer_refined"]
+    assert results["cache"]["built"]["refined_autoencoder"] == 1 and results["cache"]["built"]["decoder"] == 2
+    r = {name: p["methods"][name]["across_seeds"]["spectrogram_r"]["mean"] for name in p["methods"]}
+    assert np.isfinite(list(r.values())).all() and r["transfer_refined"] != r["transfer"]  # another latent
 
 
 @pytest.mark.slow

@@ -4,10 +4,12 @@ import pytest
 import torch
 from phase2_fakes import tiny_autoencoder, write_tone_corpus
 from test_autoencoder import TINY_SETTINGS
+from weight_checks import same_weights
 
 from n2s_lite import audio as A
 from n2s_lite import autoencoder as AE
 from n2s_lite import methods as M
+from n2s_lite import refine
 from n2s_lite.train import torch_threads
 
 
@@ -51,6 +53,38 @@ def test_every_method_trains_on_train_and_val_only_and_predicts_mels(rec, trials
     assert decoder.predict(trials["test"][0].hg).shape == trials["test"][0].mel.shape
 
 
+def test_transfer_refined_refines_phase_1_on_its_own_training_trials_and_maps_onto_the_refined_latent(
+        rec, trials, monkeypatch, tmp_path):
+    monkeypatch.setenv("N2S_CACHE", str(tmp_path))
+    monkeypatch.setitem(refine.PROFILES, "smoke", dict(refine.PROFILES["smoke"], head_epochs=1, joint_epochs=1))
+    refined_on, adaptor_onto = [], []
+    refine_once, train_once = refine.refine, M.train_on_trials
+
+    def refine_spy(ae, train, val, *args, **kwargs):
+        refined_on.append(({t.stimulus_id for t in train}, {t.stimulus_id for t in val}))
+        return refine_once(ae, train, val, *args, **kwargs)
+
+    def train_spy(name, train, val, profile, seed, ae, *args, **kwargs):
+        adaptor_onto.append(ae)
+        return train_once(name, train, val, profile, seed, ae, *args, **kwargs)
+
+    monkeypatch.setattr(refine, "refine", refine_spy)
+    monkeypatch.setattr(M, "train_on_trials", train_spy)
+    ae, minutes = tiny_autoencoder(), M.minutes_of(trials["train"]) / 2
+    original = {k: v.clone() for k, v in ae.state_dict().items()}
+    decoder = M.train_method("transfer_refined", rec, "smoke", seed=0, ae=ae, minutes=minutes)
+    # refined on the same first minutes the adaptor trains on, stopped on the validation trials, never the test
+    assert refined_on == [({t.stimulus_id for t in M.first_minutes(trials["train"], minutes)},
+                           {t.stimulus_id for t in trials["val"]})]
+    refined = M.refined_autoencoder(rec, ae, "smoke", seed=0, minutes=minutes)  # cached: not refined again
+    assert len(refined_on) == 1 and {e["stage"] for e in refined.history} == {1, 2}
+    assert same_weights(adaptor_onto[0], refined) and not same_weights(refined, ae) and same_weights(ae, original)
+    assert decoder.predict(trials["test"][0].hg).shape == trials["test"][0].mel.shape
+    # plain transfer maps onto the autoencoder it is given
+    M.train_method("transfer", rec, "smoke", seed=0, ae=ae, minutes=minutes)
+    assert same_weights(adaptor_onto[-1], ae)
+
+
 def test_trials_get_reference_tracks_only_where_the_phase2_loss_supervises_controls(rec, trials, monkeypatch):
     train = trials["train"][:3]
     assert M.with_tracks_if_supervised("transfer", "smoke", rec, train) is train  # the profile's loss does not
@@ -63,7 +97,7 @@ def test_trials_get_reference_tracks_only_where_the_phase2_loss_supervises_contr
 
 
 def test_unknown_method_and_profile_are_rejected(trials):
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="transfer_refined"):  # the error lists the optional methods too
         M.train_on_trials("svm", trials["train"], trials["val"])
     with pytest.raises(ValueError, match="profile"):
         M.settings("huge")
