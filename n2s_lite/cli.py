@@ -10,7 +10,7 @@ from .errors import N2SError
 from .profiles import PROFILES
 
 SET_HELP = ("change the profile's settings for this run (`n2s_lite.profiles.SETTINGS`), e.g. "
-            "experiment.training.max_epochs=5 autoencoder.lr=0.001 vocoder.blocks=2")
+            "experiment.training.max_epochs=5 autoencoder.lr=0.001 vocoder.blocks=2 refinement.head_epochs=10")
 
 
 def _info(args) -> int:

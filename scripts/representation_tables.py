@@ -9,7 +9,9 @@ partitioning; the pooled correlations. Notebook 11 (results_11.json): (a) encodi
 refined latent, over every good electrode and over the simulator's responsive sites (the `responsive` flags of
 notebook 10's listening participant, the same participant when both ran with one profile and seed); (b)
 resynthesis of held-out speech; (c) downstream probes; (d) phase 2 per decoder, mean ± sample standard
-deviation over seeds, and refined minus original paired by seed.
+deviation over seeds, and refined minus original paired by seed. A cohort (FOLDER/cohort/group.json, `n2s group`
+on benches of transfer, transfer_refined and scratch): each method's mean ± sd over participants, and transfer
+onto the original latent against the others, paired by participant.
 """
 import json
 import sys
@@ -100,6 +102,30 @@ def paired_table(results: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cohort_table(group: dict) -> pd.DataFrame:
+    """A cohort's group.json: per method, mean ± sd (min to max) over participants of each participant's mean."""
+    rows = []
+    for method in group["methods"]:
+        row = {"method": method, "participants": group["summary"][method][PHASE2_METRICS[0]]["n"]}
+        for metric in PHASE2_METRICS:
+            s = group["summary"][method][metric]
+            row[metric] = f"{s['mean']:.3f} ± {s['std']:.3f} ({s['min']:.3f} to {s['max']:.3f})"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cohort_paired_table(group: dict) -> pd.DataFrame:
+    """A cohort's group.json: transfer (original latent) minus each other method, paired by participant."""
+    rows = []
+    for method, by_metric in group["comparisons"].items():
+        for metric in PHASE2_METRICS:
+            c = by_metric[metric]
+            rows.append({"transfer vs": method, "metric": metric,
+                         "participants transfer is ahead": f"{c['ahead']} / {c['participants']}",
+                         "mean difference": f"{c['mean_difference']:+.3f}", "Wilcoxon p": f"{c['wilcoxon_p']:.2g}"})
+    return pd.DataFrame(rows)
+
+
 def main(folder: str) -> None:
     folder = Path(folder)
     responsive = None
@@ -134,6 +160,13 @@ def main(folder: str) -> None:
         print(markdown(phase2_table(results)))
         print("\nnotebook 11 (d): paired by seed\n")
         print(markdown(paired_table(results)))
+    if (folder / "cohort" / "group.json").exists():
+        group = json.loads((folder / "cohort" / "group.json").read_text())
+        print(f"\ncohort: phase 2 on {len(group['participants'])} participants, mean ± sd over participants "
+              "(min to max)\n")
+        print(markdown(cohort_table(group)))
+        print("\ncohort: transfer onto the original latent against the others, paired by participant\n")
+        print(markdown(cohort_paired_table(group)))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from n2s_lite import autoencoder, cli, methods, parallel, profiles, vocoder
+from n2s_lite import autoencoder, cli, methods, parallel, profiles, refine, vocoder
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +24,7 @@ def test_every_module_reads_its_section_of_the_one_table():
         assert set(row) == set(profiles.SECTIONS)
         assert methods.settings(profile) is row["experiment"]
         assert autoencoder.PROFILES[profile] is row["autoencoder"] and vocoder.PROFILES[profile] is row["vocoder"]
+        assert refine.settings(profile) is row["refinement"]
     assert sorted(autoencoder.PROFILES) == sorted(profiles.PROFILES)
 
 
@@ -37,8 +38,10 @@ def test_a_variant_registered_by_one_module_gets_a_row_of_its_own():
 
 def test_apply_changes_nested_settings_and_refuses_a_typo_before_changing_anything():
     before = profiles.snapshot()
-    profiles.apply("smoke", ["experiment.training.max_epochs=1", "vocoder.lr=5e-4", "experiment.adaptor.fine_tune=true"])
+    profiles.apply("smoke", ["experiment.training.max_epochs=1", "vocoder.lr=5e-4", "experiment.adaptor.fine_tune=true",
+                             "refinement.joint_epochs=0"])
     assert methods.settings("smoke")["training"]["max_epochs"] == 1 and vocoder.PROFILES["smoke"]["lr"] == 5e-4
+    assert refine.settings("smoke")["joint_epochs"] == 0
     assert methods.settings("smoke")["adaptor"]["fine_tune"] is True  # a new key inside an existing section
     profiles.apply("smoke", {"autoencoder.max_utterances": None})
     assert autoencoder.PROFILES["smoke"]["max_utterances"] is None
