@@ -52,7 +52,8 @@ from .train import compute_context
 from .utils import atomic_path, refuse_to_replace
 
 DETERMINISTIC = ("ridge",)  # methods whose result does not depend on the seed: trained once, reused
-CACHED_KINDS = ("participant", "autoencoder", "vocoder", "refined_autoencoder", "decoder")  # products of a bench that the cache keeps
+# products of a bench that the cache keeps
+CACHED_KINDS = ("participant", "autoencoder", "vocoder", "refined_autoencoder", "decoder")
 # methods by training time per seed in the standard bench (scratch 125 s ... ridge 6 s), for scheduling
 LONGEST_FIRST = ("scratch", "transfer", "transfer_causal", "lstm_cnn", "mlp", "ridge")
 

@@ -78,7 +78,8 @@ def training_settings(profile: str, steps_per_epoch: int | None = None) -> D.Tra
 
 def train_on_trials(name: str, train: list, val: list, profile: str = "smoke", seed: int = 0, ae=None,
                     steps_per_epoch: int | None = None, window: LagWindow | None = None):
-    """Train method `name` (one of ALL_METHODS) on Trial lists -> decoder with .predict(hg) -> (T, 80) and .n_parameters.
+    """Train method `name` (one of ALL_METHODS) on Trial lists -> decoder with .predict(hg) -> (T, 80) and
+    .n_parameters.
 
     steps_per_epoch: gradient steps per epoch of the networks (None: one pass over `train`'s frames).
     window: the lag window every method reads (default: listening's); transfer_causal reads its causal variant.
@@ -127,8 +128,7 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
     window = lags or LagWindow.for_task(rec.task)
-    trials = {split: keep_electrodes(items, electrodes) for split, items in split_trials(rec).items()}
-    train = trials["train"] if minutes is None else first_minutes(trials["train"], minutes)
+    trials, train = training_data(rec, minutes, electrodes)
     steps_per_epoch = None  # one pass over `train`; the same as 'steps' when training on all trials
     if budget == "steps" and len(train) < len(trials["train"]):
         training = training_settings(profile)
@@ -152,12 +152,10 @@ def train_method(name: str, rec, profile: str = "smoke", seed: int = 0, ae=None,
     if name == "transfer_refined":
         ae = refined_autoencoder(rec, ae, profile, seed, window, minutes=minutes, electrodes=electrodes)
     module = adaptor if uses_autoencoder else neural
-    config = dict(kind="decoder", method=name, settings=settings(profile), seed=seed, minutes=minutes,
-                  electrodes=None if electrodes is None else [int(i) for i in electrodes],
+    config = dict(kind="decoder", method=name, settings=settings(profile), seed=seed,
                   steps_per_epoch=steps_per_epoch, lags=window.to_dict(), compute=compute_context(),
-                  recording=cache.data_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
-                  autoencoder=cache.data_digest(*[p.detach().numpy() for p in ae.state_dict().values()])
-                  if uses_autoencoder else None)
+                  autoencoder=_weights_digest(ae) if uses_autoencoder else None,
+                  **_data_key(rec, minutes, electrodes))
     return module.load(cache.cached("decoder", config, lambda path: module.save(fit(), path), suffix=".pt",
                                     code=("methods",)))
 
@@ -170,6 +168,25 @@ def with_tracks_if_supervised(name: str, profile: str, rec, trials: list) -> lis
     if name in USES_AUTOENCODER and LossWeights(**settings(profile)["loss"]).supervises_tracks:
         return data.with_reference_tracks(rec, trials)
     return trials
+
+
+def training_data(rec, minutes: float | None = None, electrodes=None) -> tuple[dict, list]:
+    """(`split_trials` cut to the `electrodes` columns, its 'train' trials within the first `minutes`): the data
+    `train_method` and `refined_autoencoder` train on (None: all of it)."""
+    trials = {split: keep_electrodes(items, electrodes) for split, items in split_trials(rec).items()}
+    return trials, trials["train"] if minutes is None else first_minutes(trials["train"], minutes)
+
+
+def _data_key(rec, minutes: float | None, electrodes) -> dict:
+    """What a cached product of `training_data(rec, minutes, electrodes)` is keyed by: the recording's content
+    and the subset."""
+    return dict(recording=cache.data_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
+                minutes=minutes, electrodes=None if electrodes is None else [int(i) for i in electrodes])
+
+
+def _weights_digest(model) -> str:
+    """A network's weights, as a cache key."""
+    return cache.data_digest(*[p.detach().cpu().numpy() for p in model.state_dict().values()])
 
 
 def keep_electrodes(trials: list, electrodes=None) -> list:
@@ -209,13 +226,10 @@ def refined_autoencoder(rec, ae, profile: str = "smoke", seed: int = 0, window: 
 
     window = window or LagWindow.for_task(rec.task)
     config = dict(kind="refined_autoencoder", settings=refine.settings(profile), seed=seed, lags=window.to_dict(),
-                  minutes=minutes, electrodes=None if electrodes is None else [int(i) for i in electrodes],
-                  recording=cache.data_digest(rec.high_gamma, rec.audio, rec.trials.to_csv().encode()),
-                  autoencoder=cache.data_digest(*[p.detach().cpu().numpy() for p in ae.state_dict().values()]))
+                  autoencoder=_weights_digest(ae), **_data_key(rec, minutes, electrodes))
 
     def build(path):
-        trials = {split: keep_electrodes(items, electrodes) for split, items in split_trials(rec).items()}
-        train = trials["train"] if minutes is None else first_minutes(trials["train"], minutes)
+        trials, train = training_data(rec, minutes, electrodes)
         result = refine.refine(ae, train, trials["val"], window, profile, seed)
         history = [dict(epoch, stage=int(stage[-1])) for stage, epochs in result.history.items() for epoch in epochs]
         autoencoder.save(result.autoencoder, path, history=history)
