@@ -161,15 +161,17 @@ def _compare(reference: pd.Series, other: pd.Series, metric: str) -> dict:
 
 
 # ------------------------------------------------------------------------------------------- writing
-def markdown(table: dict) -> str:
-    """Two tables: each method x metric across participants, and REFERENCE against every other method."""
-    metrics = table["metrics"]
+def markdown(table: dict, metrics=None) -> str:
+    """Two tables: each method x metric across participants, and REFERENCE against every other method.
+    metrics: the metrics to show (default: all of the table's)."""
+    metrics = list(metrics or table["metrics"])
     n = len(table["participants"])
     lines = [f"Across {n} participants ({table['profile']} profile; `n2s_lite.group`): mean ± standard deviation "
              "(min to max) of each participant's test-sentence mean, averaged over its training seeds.", "",
              "| method | " + " | ".join(metrics) + " |", "|---|" + "---|" * len(metrics)]
     for method, per_metric in table["summary"].items():
-        cells = [f"{s['mean']:.3f} ± {s['std']:.3f} ({s['min']:.3f} to {s['max']:.3f})" for s in per_metric.values()]
+        cells = [f"{s['mean']:.3f} ± {s['std']:.3f} ({s['min']:.3f} to {s['max']:.3f})"
+                 for s in map(per_metric.get, metrics)]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     if table["comparisons"]:
         lines += ["", f"{REFERENCE} against each method, paired by participant: a positive difference favours "
@@ -178,7 +180,7 @@ def markdown(table: dict) -> str:
                   f"| {REFERENCE} vs | metric | participants {REFERENCE} is ahead | mean difference | "
                   "median difference | Wilcoxon p |", "|---|---|---|---|---|---|"]
         for method, per_metric in table["comparisons"].items():
-            for metric, row in per_metric.items():
+            for metric, row in zip(metrics, map(per_metric.get, metrics)):
                 lines.append(f"| {method} | {metric} | {row['ahead']} / {row['participants']} | "
                              f"{row['mean_difference']:+.3f} | {row['median_difference']:+.3f} | "
                              f"{row['wilcoxon_p']:.2g} |")

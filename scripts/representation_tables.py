@@ -10,14 +10,15 @@ refined latent, over every good electrode and over the simulator's responsive si
 notebook 10's listening participant, the same participant when both ran with one profile and seed); (b)
 resynthesis of held-out speech; (c) downstream probes; (d) phase 2 per decoder, mean ± sample standard
 deviation over seeds, and refined minus original paired by seed. A cohort (FOLDER/cohort/group.json, `n2s group`
-on benches of transfer, transfer_refined and scratch): each method's mean ± sd over participants, and transfer
-onto the original latent against the others, paired by participant.
+on benches of transfer, transfer_refined and scratch): `group.markdown`'s tables of the phase-2 metrics above.
 """
 import json
 import sys
 from pathlib import Path
 
 import pandas as pd
+
+from n2s_lite import group
 
 PHASE2_METRICS = ("spectrogram_r", "stoi", "estoi")
 
@@ -102,30 +103,6 @@ def paired_table(results: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def cohort_table(group: dict) -> pd.DataFrame:
-    """A cohort's group.json: per method, mean ± sd (min to max) over participants of each participant's mean."""
-    rows = []
-    for method in group["methods"]:
-        row = {"method": method, "participants": group["summary"][method][PHASE2_METRICS[0]]["n"]}
-        for metric in PHASE2_METRICS:
-            s = group["summary"][method][metric]
-            row[metric] = f"{s['mean']:.3f} ± {s['std']:.3f} ({s['min']:.3f} to {s['max']:.3f})"
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def cohort_paired_table(group: dict) -> pd.DataFrame:
-    """A cohort's group.json: transfer (original latent) minus each other method, paired by participant."""
-    rows = []
-    for method, by_metric in group["comparisons"].items():
-        for metric in PHASE2_METRICS:
-            c = by_metric[metric]
-            rows.append({"transfer vs": method, "metric": metric,
-                         "participants transfer is ahead": f"{c['ahead']} / {c['participants']}",
-                         "mean difference": f"{c['mean_difference']:+.3f}", "Wilcoxon p": f"{c['wilcoxon_p']:.2g}"})
-    return pd.DataFrame(rows)
-
-
 def main(folder: str) -> None:
     folder = Path(folder)
     responsive = None
@@ -161,12 +138,8 @@ def main(folder: str) -> None:
         print("\nnotebook 11 (d): paired by seed\n")
         print(markdown(paired_table(results)))
     if (folder / "cohort" / "group.json").exists():
-        group = json.loads((folder / "cohort" / "group.json").read_text())
-        print(f"\ncohort: phase 2 on {len(group['participants'])} participants, mean ± sd over participants "
-              "(min to max)\n")
-        print(markdown(cohort_table(group)))
-        print("\ncohort: transfer onto the original latent against the others, paired by participant\n")
-        print(markdown(cohort_paired_table(group)))
+        print("\ncohort: phase 2 per participant (`n2s group`)\n")
+        print(group.markdown(json.loads((folder / "cohort" / "group.json").read_text()), PHASE2_METRICS))
 
 
 if __name__ == "__main__":

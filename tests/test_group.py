@@ -113,6 +113,8 @@ def test_write_makes_json_markdown_and_figure_and_refuses_to_overwrite(cohort_fi
     assert json.loads((out / "group.json").read_text()) == json.loads(json.dumps(table))
     text = (out / "group.md").read_text()
     assert "| ridge | spectrogram_r | 5 / 6 |" in text and "cannot fall below 0.0312" in text
+    some = group.markdown(table, ["mcd_db"])  # a subset of the metrics: its columns and comparison rows only
+    assert "| method | mcd_db |" in some and "| ridge | mcd_db | " in some and "spectrogram_r" not in some
     before = (out / "group.json").stat().st_mtime_ns
     with pytest.raises(FileExistsError):
         group.write(table, out)
